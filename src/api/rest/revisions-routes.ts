@@ -1,0 +1,72 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { RevisionRow } from '../../content/page-store.js';
+import { getRevision, listRevisions } from '../../content/queries/list-revisions.js';
+import { getVisiblePage } from '../../content/queries/list-pages.js';
+import { Errors } from '../../errors.js';
+import { pageEtag } from './etag.js';
+import { apiOrigin, requirePermission, siteOrigin } from './request-auth.js';
+import { PRIVATE_CACHE_CONTROL } from './send-json.js';
+import { lastValues } from './wagtail/page-listing-query.js';
+import { formatDate, pageCatalogue, serializePage } from './wagtail/page-serializer.js';
+import { parsePythonInt } from './wagtail/python-int.js';
+
+const ids = (req: FastifyRequest) => {
+  const p = req.params as { id: string; rid?: string };
+  return { id: parsePythonInt(p.id), rid: p.rid === undefined ? null : parsePythonInt(p.rid) };
+};
+
+function revisionJson(r: RevisionRow, liveRevision: number | null) {
+  return {
+    id: r.id,
+    page: r.pageId,
+    action: r.action,
+    author: r.authorName,
+    created_at: formatDate(r.createdAt),
+    message: r.message,
+    commit: r.commit,
+    blob: r.blob,
+    live: r.id === liveRevision,
+  };
+}
+
+/** Page history for editors and reviewers, served from the revision index. */
+export async function revisionsRoutes(app: FastifyInstance): Promise<void> {
+  const { content, repo, config } = app.lectern;
+  const db = content.database.db;
+  app.addHook('onRequest', async (req) => { await requirePermission(req, 'read:drafts'); });
+  const query = { type: 'object', 'x-lectern-validated': 'operation', properties: { limit: { type: 'string' }, offset: { type: 'string' } } };
+
+  app.get('/api/v2/pages/:id/revisions/', { schema: { tags: ['history'], summary: 'Revisions of a page, newest first', querystring: query } }, async (req, reply) => {
+    const { id } = ids(req);
+    const page = id === null ? undefined : await getVisiblePage(db, id, 'draft');
+    if (!page) throw Errors.pageNotFound();
+    const q = lastValues(req.query as Record<string, unknown>);
+    const offset = q.offset === undefined ? 0 : parsePythonInt(q.offset);
+    if (offset === null || offset < 0) throw Errors.badQuery(['offset must be a positive integer']);
+    const limit = q.limit === undefined ? Math.min(20, config.apiLimitMax) : parsePythonInt(q.limit);
+    if (limit === null || limit < 0) throw Errors.badQuery(['limit must be a positive integer']);
+    if (limit > config.apiLimitMax) throw Errors.badQuery([`limit cannot be higher than ${config.apiLimitMax}`]);
+    const list = await listRevisions(db, page.id, limit, offset);
+    const body = JSON.stringify({ meta: { total_count: list.total }, items: list.rows.map((r) => revisionJson(r, page.liveRevisionId)) });
+    return reply.header('cache-control', PRIVATE_CACHE_CONTROL).type('application/json; charset=utf-8').send(body);
+  });
+
+  app.get('/api/v2/pages/:id/revisions/:rid/', { schema: { tags: ['history'], summary: 'A page as it was at a revision' } }, async (req, reply) => {
+    const { id, rid } = ids(req);
+    const page = id === null ? undefined : await getVisiblePage(db, id, 'draft');
+    if (!page) throw Errors.pageNotFound();
+    const found = rid === null ? undefined : await getRevision(db, repo, page.id, rid);
+    if (!found || !found.doc) throw Errors.revisionNotFound([(req.params as { rid: string }).rid, page.id]);
+    const catalogue = pageCatalogue(content.types.get(page.type) ?? null, true);
+    const shown = { ...page, draft: found.doc, latestRevisionId: found.row.id };
+    const item = serializePage(shown, { fields: new Set(catalogue.all), order: catalogue.all, nested: new Map() }, {
+      version: 'draft', apiOrigin: apiOrigin(req), siteOrigin: siteOrigin(req), editorMeta: true,
+    });
+    const meta = item.meta as Record<string, unknown>;
+    meta.revision_info = revisionJson(found.row, page.liveRevisionId);
+    delete meta.parent;
+    const body = JSON.stringify(item);
+    return reply.header('etag', pageEtag(found.row.id, body)).header('cache-control', PRIVATE_CACHE_CONTROL)
+      .type('application/json; charset=utf-8').send(body);
+  });
+}

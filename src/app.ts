@@ -1,0 +1,127 @@
+import { fileURLToPath } from 'node:url';
+import Fastify, { type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { Ajv } from 'ajv';
+import { healthRoutes } from './api/rest/health-routes.js';
+import { registerErrorHandler } from './api/rest/error-handler.js';
+import { sharedSchemas } from './api/rest/openapi-schemas.js';
+import { pagesReadRoutes } from './api/rest/pages-read-routes.js';
+import { pagesWriteRoutes } from './api/rest/pages-write-routes.js';
+import { ReadCache } from './api/rest/read-cache.js';
+import { revisionsRoutes } from './api/rest/revisions-routes.js';
+import { bootstrapAdminToken, TokenAuthenticator } from './auth/tokens.js';
+import { createAjv } from './blocks/ajv.js';
+import { BlockRegistry } from './blocks/block-registry.js';
+import type { Config } from './config.js';
+import type { ContentContext } from './content/content-context.js';
+import { ContentVersion } from './content/content-version.js';
+import { PageTypeRegistry } from './content/page-types.js';
+import { LOCKS, openDatabase, type Database } from './db/client.js';
+import { GitRepo } from './history/git-repo.js';
+import { RevisionStore } from './history/revision-store.js';
+import type { LecternServices } from './services.js';
+
+export const BLOCKS_DIR = fileURLToPath(new URL('../blocks', import.meta.url));
+export const PAGE_TYPES_DIR = fileURLToPath(new URL('../schemas/page-types', import.meta.url));
+const VERSION = '0.1.0';
+
+export interface BuildOptions {
+  /** An already open database (tests); otherwise one is opened from the config. */
+  database?: Database;
+  /** Receives the admin token of a first start, to print once. */
+  onAdminToken?: (token: string) => void;
+  /** Replaces the clock of content operations (tests of scheduling). */
+  now?: () => Date;
+  logger?: boolean | object;
+}
+
+/**
+ * Builds the CMS: storage opened and migrated, registries loaded, git refs repaired,
+ * then one Fastify instance with its plugins registered explicitly, in order.
+ */
+export async function buildApp(config: Config, opts: BuildOptions = {}): Promise<FastifyInstance> {
+  const database = opts.database ?? await openDatabase({ url: config.databaseUrl, pgliteDir: config.pgliteDir });
+  try {
+    await database.migrate();
+    const adminToken = await database.exclusive(LOCKS.migrate, (db) => db.transaction((tx) => bootstrapAdminToken(tx as never, config.adminToken)));
+    if (adminToken) opts.onAdminToken?.(adminToken);
+
+    const blocks = BlockRegistry.load(BLOCKS_DIR);
+    const types = PageTypeRegistry.load(PAGE_TYPES_DIR, blocks);
+    const repo = new GitRepo(config.contentRepoDir, { fsync: config.gitFsync });
+    await repo.init();
+    const revisions = new RevisionStore(database, repo);
+    const repaired = await revisions.repairRefs();
+
+    const version = new ContentVersion(database, config.contentPollMs);
+    await version.start();
+    const content: ContentContext = {
+      database, blocks, types, revisions, now: opts.now ?? (() => new Date()),
+      onCommitted: (heads) => version.observeHeads(heads),
+    };
+    const services: LecternServices = {
+      config, database, repo, content, version,
+      auth: new TokenAuthenticator(database.db),
+      cache: new ReadCache(version, config.readCacheEntries),
+    };
+
+    const app = Fastify({
+      logger: opts.logger ?? { level: config.logLevel },
+      routerOptions: { ignoreTrailingSlash: true },
+      bodyLimit: config.bodyLimitBytes,
+      trustProxy: config.trustProxy,
+      return503OnClosing: true,
+    });
+    if (repaired.length) app.log.warn({ repaired }, 'git refs lagged the database and were repaired');
+    app.decorate('lectern', services);
+    app.addHook('onClose', async () => {
+      await version.stop();
+      await database.close();
+    });
+
+    // Route schemas: parts marked x-lectern-validated are checked by the operations.
+    const bodyAjv = createAjv();
+    const paramAjv = new Ajv({ coerceTypes: true, allErrors: true, strict: false });
+    app.setValidatorCompiler(({ schema, httpPart }) => {
+      if ((schema as Record<string, unknown>)['x-lectern-validated'] === 'operation') return () => true;
+      const ajv = httpPart === 'body' ? bodyAjv : paramAjv;
+      return ajv.compile(schema);
+    });
+    for (const schema of sharedSchemas(blocks, types)) {
+      app.addSchema(schema);
+      bodyAjv.addSchema(schema);
+    }
+
+    await app.register(swagger, {
+      openapi: {
+        openapi: '3.1.0',
+        info: {
+          title: 'Lectern',
+          version: VERSION,
+          description: 'A headless CMS for executable lessons. Reads follow the Wagtail API v2 contract; writes need a bearer token.',
+        },
+        components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+        tags: [{ name: 'pages' }, { name: 'history' }, { name: 'operations' }],
+      },
+      refResolver: {
+        buildLocalReference: (json, _base, _fragment, i) => {
+          const id = typeof json.$id === 'string' ? json.$id : '';
+          if (id && !id.includes('/')) return id;
+          return typeof json.title === 'string' ? json.title : `def-${i}`;
+        },
+      },
+    });
+    await app.register(swaggerUi, { routePrefix: '/docs' });
+    registerErrorHandler(app);
+
+    await app.register(healthRoutes);
+    await app.register(pagesReadRoutes);
+    await app.register(pagesWriteRoutes);
+    await app.register(revisionsRoutes);
+    return app;
+  } catch (err) {
+    if (!opts.database) await database.close().catch(() => {});
+    throw err;
+  }
+}

@@ -1,0 +1,25 @@
+export const ROLES = ['admin', 'editor', 'reviewer'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** What a request may do. Anonymous readers see live content only. */
+export type Permission = 'read:drafts' | 'write:pages' | 'manage:tokens';
+
+const GRANTS: Record<Role, readonly Permission[]> = {
+  admin: ['read:drafts', 'write:pages', 'manage:tokens'],
+  editor: ['read:drafts', 'write:pages'],
+  // Reviewers read drafts and history and write nothing.
+  reviewer: ['read:drafts'],
+};
+
+export const isRole = (v: unknown): v is Role => typeof v === 'string' && (ROLES as readonly string[]).includes(v);
+
+export function can(role: Role, permission: Permission): boolean {
+  return GRANTS[role].includes(permission);
+}
+
+/** Words for error messages: "the reviewer role may not write pages". */
+export const PERMISSION_VERBS: Record<Permission, string> = {
+  'read:drafts': 'read drafts and history',
+  'write:pages': 'write pages',
+  'manage:tokens': 'manage tokens',
+};

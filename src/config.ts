@@ -1,0 +1,98 @@
+import { resolve } from 'node:path';
+
+/**
+ * The only reader of process.env. Every setting has an embedded default so that
+ * `npm start` works on a fresh clone; production overrides them (README: Configuration).
+ */
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly dataDir: string;
+  /** Postgres connection string; null means the embedded PGlite in `${dataDir}/db`. */
+  readonly databaseUrl: string | null;
+  readonly pgliteDir: string;
+  readonly contentRepoDir: string;
+  readonly adminToken: string | null;
+  /** Base URL of the frontend site for `meta.html_url`; null means the request's own origin. */
+  readonly siteUrl: string | null;
+  readonly apiLimitMax: number;
+  /** Number of public read responses kept in memory; 0 turns the cache off. */
+  readonly readCacheEntries: number;
+  /** How often (ms) a process checks whether another one changed content. */
+  readonly contentPollMs: number;
+  readonly bodyLimitBytes: number;
+  /** fsync git objects and refs before acknowledging a save (power-loss safety; slower). */
+  readonly gitFsync: boolean;
+  readonly logLevel: string;
+  readonly trustProxy: boolean;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, key: string, fallback: number, min: number, max: number): number {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${key} must be an integer between ${min} and ${max}, got "${raw}"`);
+  }
+  return n;
+}
+
+function str(env: Env, key: string): string | null {
+  const raw = env[key];
+  return raw === undefined || raw.trim() === '' ? null : raw.trim();
+}
+
+function bool(env: Env, key: string, fallback: boolean): boolean {
+  const raw = str(env, key);
+  if (raw === null) return fallback;
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  throw new ConfigError(`${key} must be true or false, got "${raw}"`);
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
+  const dataDir = resolve(str(env, 'DATA_DIR') ?? './data');
+  const databaseUrl = str(env, 'DATABASE_URL');
+  if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL must be a postgres:// or postgresql:// URL');
+  }
+  const siteUrl = str(env, 'SITE_URL');
+  if (siteUrl !== null && !/^https?:\/\/[^/]+/.test(siteUrl)) {
+    throw new ConfigError(`SITE_URL must be an http(s) URL, got "${siteUrl}"`);
+  }
+  const adminToken = str(env, 'ADMIN_TOKEN');
+  if (adminToken !== null && adminToken.length < 16) {
+    throw new ConfigError('ADMIN_TOKEN must be at least 16 characters long');
+  }
+  const logLevel = str(env, 'LOG_LEVEL') ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+  const config: Config = {
+    port: int(env, 'PORT', 3000, 0, 65535),
+    host: str(env, 'HOST') ?? 'localhost',
+    dataDir,
+    databaseUrl,
+    pgliteDir: resolve(dataDir, 'db'),
+    contentRepoDir: resolve(str(env, 'CONTENT_REPO') ?? resolve(dataDir, 'content.git')),
+    adminToken,
+    siteUrl: siteUrl?.replace(/\/+$/, '') ?? null,
+    apiLimitMax: int(env, 'API_LIMIT_MAX', 20, 1, 10_000),
+    readCacheEntries: int(env, 'READ_CACHE_ENTRIES', 5000, 0, 1_000_000),
+    contentPollMs: int(env, 'CONTENT_POLL_MS', 500, 50, 60_000),
+    bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 5 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    gitFsync: bool(env, 'GIT_FSYNC', false),
+    logLevel,
+    trustProxy: bool(env, 'TRUST_PROXY', false),
+    ...overrides,
+  };
+  return Object.freeze(config);
+}

@@ -1,0 +1,98 @@
+import { and, asc, desc, eq, inArray, isNull, like, sql, type SQL } from 'drizzle-orm';
+import type { Db } from '../../db/client.js';
+import { pages } from '../../db/schema.js';
+import type { PageRow } from '../page-store.js';
+import type { QueryField, Version } from './page-fields.js';
+
+export interface PageQuery {
+  version: Version;
+  types?: string[];
+  /** Direct children of this page; null means top-level pages. */
+  childOf?: PageRow | null;
+  /** Everything below this page (not the page itself); null means every page. */
+  descendantOf?: PageRow | null;
+  /** Everything above this page (not the page itself). */
+  ancestorOf?: PageRow;
+  filters?: { field: QueryField; value: string | number | boolean | Date }[];
+  order?: { field: QueryField; descending: boolean }[] | 'random';
+  search?: { terms: string[]; operator: 'and' | 'or' };
+  limit: number;
+  offset: number;
+}
+
+export interface PageList {
+  total: number;
+  rows: PageRow[];
+}
+
+const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+function conditions(q: PageQuery): SQL | undefined {
+  const where: (SQL | undefined)[] = [];
+  if (q.version === 'live') where.push(eq(pages.live, true));
+  if (q.types?.length) where.push(inArray(pages.type, q.types));
+  if (q.childOf !== undefined) where.push(q.childOf === null ? isNull(pages.parentId) : eq(pages.parentId, q.childOf.id));
+  if (q.descendantOf) {
+    where.push(like(pages.path, `${escapeLike(q.descendantOf.path)}%`), sql`${pages.id} <> ${q.descendantOf.id}`);
+  }
+  if (q.ancestorOf) {
+    const p = q.ancestorOf.path;
+    const prefixes: string[] = [];
+    for (let i = 6; i < p.length; i += 6) prefixes.push(p.slice(0, i));
+    where.push(prefixes.length ? inArray(pages.path, prefixes) : sql`false`);
+  }
+  for (const { field, value } of q.filters ?? []) {
+    where.push(sql`${field.expr(q.version)} = ${value instanceof Date ? value.toISOString() : value}`);
+  }
+  if (q.search) {
+    const haystack = q.version === 'live' ? sql`${pages.searchText}` : sql`(${pages.draft})::text`;
+    const matches = q.search.terms.map((t) => sql`${haystack} ilike ${`%${escapeLike(t)}%`}`);
+    where.push(matches.length ? sql`(${sql.join(matches, q.search.operator === 'and' ? sql` and ` : sql` or `)})` : sql`false`);
+  }
+  return and(...where);
+}
+
+function ordering(q: PageQuery): SQL[] {
+  if (q.order === 'random') return [sql`random()`];
+  if (q.order?.length) {
+    return [...q.order.map(({ field, descending }) => {
+      const e = field.expr(q.version);
+      return descending ? sql`${e} desc nulls last` : sql`${e} asc nulls last`;
+    }), asc(pages.path)];
+  }
+  if (q.search?.terms.length) {
+    // Relevance: pages whose title holds more of the terms first, then tree order.
+    const title = sql`(${q.version === 'live' ? pages.liveContent : pages.draft}->>'title')`;
+    const score = sql.join(q.search.terms.map((t) => sql`(case when ${title} ilike ${`%${escapeLike(t)}%`} then 1 else 0 end)`), sql` + `);
+    return [desc(score), asc(pages.path)];
+  }
+  return [asc(pages.path)];
+}
+
+/** The page listing behind `GET /api/v2/pages/` (and GraphQL `pages`). */
+export async function listPages(db: Db, q: PageQuery): Promise<PageList> {
+  const where = conditions(q);
+  const rows = await db.select({ page: pages, total: sql<number>`count(*) over ()`.mapWith(Number) })
+    .from(pages).where(where).orderBy(...ordering(q)).limit(q.limit).offset(q.offset);
+  let total = rows[0]?.total;
+  if (total === undefined) {
+    // Nothing on this page of results (limit 0, or past the end): count separately.
+    const [c] = await db.select({ n: sql<number>`count(*)`.mapWith(Number) }).from(pages).where(where);
+    total = c?.n ?? 0;
+  }
+  return { total, rows: rows.map((r) => r.page) };
+}
+
+/** A page by id if it is visible in `version` (live: published; draft: any). */
+export async function getVisiblePage(db: Db, id: number, version: Version): Promise<PageRow | undefined> {
+  const [row] = await db.select().from(pages)
+    .where(version === 'live' ? and(eq(pages.id, id), eq(pages.live, true)) : eq(pages.id, id)).limit(1);
+  return row;
+}
+
+/** A page by its URL path ("/course/lesson-1/"). */
+export async function findPageByUrlPath(db: Db, urlPath: string, version: Version): Promise<PageRow | undefined> {
+  const [row] = await db.select().from(pages)
+    .where(version === 'live' ? and(eq(pages.urlPath, urlPath), eq(pages.live, true)) : eq(pages.urlPath, urlPath)).limit(1);
+  return row;
+}

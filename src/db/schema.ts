@@ -1,0 +1,101 @@
+import { sql } from 'drizzle-orm';
+import {
+  boolean, index, integer, json, jsonb, pgTable, serial, text, timestamp, unique, uniqueIndex,
+} from 'drizzle-orm/pg-core';
+
+/**
+ * Pages: the tree and a projection of each page's latest (draft) and live content.
+ * Git holds the revisions; these columns exist so reads never touch git.
+ *
+ * `path` is the materialised tree path: one 6-character base-36 segment per ancestor
+ * (root first) and the page itself, so `descendant_of` is a prefix match and ordering
+ * by path is tree order with siblings in creation order.
+ */
+export const pages = pgTable('pages', {
+  id: serial('id').primaryKey(),
+  parentId: integer('parent_id'),
+  path: text('path').notNull(),
+  depth: integer('depth').notNull(),
+  type: text('type').notNull(),
+  /** The slug in the URL now: the live slug of a live page, else the draft slug. */
+  slug: text('slug').notNull(),
+  urlPath: text('url_path').notNull(),
+  live: boolean('live').notNull().default(false),
+  hasUnpublishedChanges: boolean('has_unpublished_changes').notNull().default(true),
+  latestRevisionId: integer('latest_revision_id').notNull(),
+  liveRevisionId: integer('live_revision_id'),
+  /** The page document of the latest revision, as in `main:pages/<id>.json` (json, not jsonb: key order is kept). */
+  draft: json('draft').notNull(),
+  /** The page document on the live branch; null when not live. */
+  liveContent: json('live_content'),
+  liveBlob: text('live_blob'),
+  /** Title and text of the live content, for `search`. */
+  searchText: text('search_text').notNull().default(''),
+  firstPublishedAt: timestamp('first_published_at', { withTimezone: true, mode: 'date' }),
+  lastPublishedAt: timestamp('last_published_at', { withTimezone: true, mode: 'date' }),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+}, (t) => [
+  uniqueIndex('pages_path_idx').on(t.path.op('text_pattern_ops')),
+  unique('pages_parent_slug_key').on(t.parentId, t.slug).nullsNotDistinct(),
+  index('pages_url_path_idx').on(t.urlPath),
+  index('pages_type_slug_idx').on(t.type, t.slug),
+]);
+
+/** One row per commit on `main`: every save of a page (create, update, move, revert, delete). */
+export const revisions = pgTable('revisions', {
+  /** Taken with nextval before the commit is written: the commit's Revision-Id trailer names it. */
+  id: serial('id').primaryKey(),
+  pageId: integer('page_id').notNull(),
+  commit: text('commit').notNull(),
+  /** The page file's blob; null for a delete. */
+  blob: text('blob'),
+  action: text('action').notNull(),
+  authorName: text('author_name').notNull(),
+  tokenId: integer('token_id'),
+  message: text('message').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+}, (t) => [
+  index('revisions_page_idx').on(t.pageId, t.id),
+  uniqueIndex('revisions_commit_idx').on(t.commit),
+]);
+
+/** One row per commit on `live` (publish, unpublish, and moves/deletes of live pages). */
+export const liveCommits = pgTable('live_commits', {
+  id: serial('id').primaryKey(),
+  pageId: integer('page_id').notNull(),
+  revisionId: integer('revision_id'),
+  commit: text('commit').notNull(),
+  blob: text('blob'),
+  action: text('action').notNull(),
+  authorName: text('author_name').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+}, (t) => [index('live_commits_page_idx').on(t.pageId, t.id)]);
+
+/**
+ * Where each branch should point. Written in the same transaction as the revision
+ * rows, before the git ref moves, so a ref that lags after a crash is repaired from here.
+ */
+export const gitRefs = pgTable('git_refs', {
+  name: text('name').primaryKey(),
+  commit: text('commit').notNull(),
+});
+
+export const tokens = pgTable('tokens', {
+  id: serial('id').primaryKey(),
+  name: text('name').notNull(),
+  email: text('email'),
+  role: text('role').notNull(),
+  /** sha256 of the token; the token itself is never stored. */
+  hash: text('hash').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  lastUsedAt: timestamp('last_used_at', { withTimezone: true, mode: 'date' }),
+  revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
+}, (t) => [uniqueIndex('tokens_hash_idx').on(t.hash)]);
+
+/** Small key/value facts about this installation (for example that the admin token was shown). */
+export const settings = pgTable('settings', {
+  key: text('key').primaryKey(),
+  value: jsonb('value').notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().default(sql`now()`),
+});

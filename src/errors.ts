@@ -1,0 +1,80 @@
+import { format } from 'node:util';
+
+/** One invalid place in a request: a JSON pointer into it and what is wrong there. */
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+/**
+ * Every error Lectern reports to a client. `code` is stable (clients and tests match
+ * on it); `message` is always present because Wagtail clients read it.
+ */
+export class CmsError extends Error {
+  readonly code: string;
+  readonly statusCode: number;
+  readonly errors: FieldError[] | undefined;
+  /** Extra members merged into the error body (for example the current revision on 412). */
+  readonly extra: Record<string, unknown> | undefined;
+  /** Response headers that belong to this error (Location, Retry-After). */
+  readonly headers: Record<string, string> | undefined;
+
+  constructor(
+    code: string,
+    statusCode: number,
+    message: string,
+    opts: { errors?: FieldError[]; extra?: Record<string, unknown>; headers?: Record<string, string> } = {},
+  ) {
+    super(message);
+    this.name = 'CmsError';
+    this.code = code;
+    this.statusCode = statusCode;
+    this.errors = opts.errors;
+    this.extra = opts.extra;
+    this.headers = opts.headers;
+  }
+}
+
+type ErrorOptions = ConstructorParameters<typeof CmsError>[3];
+
+function define(code: string, statusCode: number, template: string) {
+  const make = (args: unknown[] = [], opts?: ErrorOptions) =>
+    new CmsError(code, statusCode, args.length ? format(template, ...args) : template, opts);
+  return Object.assign(make, { code, statusCode });
+}
+
+/** The catalogue. Codes are CMS_ERR_<AREA>_<WHAT>; templates use util.format placeholders. */
+export const Errors = {
+  // request / API
+  badQuery: define('CMS_ERR_API_BAD_QUERY', 400, '%s'),
+  badRequest: define('CMS_ERR_API_BAD_REQUEST', 400, '%s'),
+  notFound: define('CMS_ERR_API_NOT_FOUND', 404, 'not found'),
+  routeNotFound: define('CMS_ERR_API_ROUTE_NOT_FOUND', 404, 'not found: %s %s'),
+  payloadTooLarge: define('CMS_ERR_API_PAYLOAD_TOO_LARGE', 413, 'request body is too large'),
+  unsupportedMediaType: define('CMS_ERR_API_UNSUPPORTED_MEDIA_TYPE', 415, 'unsupported content type: %s'),
+  internal: define('CMS_ERR_INTERNAL', 500, 'internal server error'),
+  unavailable: define('CMS_ERR_UNAVAILABLE', 503, '%s'),
+
+  // validation of content
+  validation: define('CMS_ERR_VALIDATION', 400, 'the request is invalid: %s'),
+
+  // auth
+  unauthenticated: define('CMS_ERR_AUTH_REQUIRED', 401, 'authentication credentials were not provided'),
+  badToken: define('CMS_ERR_AUTH_BAD_TOKEN', 401, 'invalid or revoked token'),
+  forbidden: define('CMS_ERR_AUTH_FORBIDDEN', 403, 'the %s role may not %s'),
+
+  // pages
+  pageNotFound: define('CMS_ERR_PAGE_NOT_FOUND', 404, 'No Page matches the given query.'),
+  parentNotFound: define('CMS_ERR_PAGE_PARENT_NOT_FOUND', 400, 'parent page %s does not exist'),
+  parentNotAllowed: define('CMS_ERR_PAGE_PARENT_NOT_ALLOWED', 400, '%s'),
+  slugTaken: define('CMS_ERR_PAGE_SLUG_TAKEN', 409, 'the slug "%s" is already in use by a sibling page'),
+  moveIntoSelf: define('CMS_ERR_PAGE_MOVE_CYCLE', 400, 'a page cannot be moved under itself or its descendants'),
+  notLive: define('CMS_ERR_PAGE_NOT_LIVE', 409, 'page %s is not live'),
+  staleRevision: define('CMS_ERR_PAGE_STALE_REVISION', 412, 'the page has changed: revision %s is current, not %s'),
+  revisionNotFound: define('CMS_ERR_REVISION_NOT_FOUND', 404, 'revision %s of page %s does not exist'),
+
+  // storage
+  storage: define('CMS_ERR_STORAGE', 500, 'storage error'),
+} as const;
+
+export const isCmsError = (err: unknown): err is CmsError => err instanceof CmsError;

@@ -1,0 +1,109 @@
+import { sql } from 'drizzle-orm';
+import { LOCKS, type Database, type Db } from '../db/client.js';
+import { gitRefs } from '../db/schema.js';
+import type { CommitInput, GitRepo } from './git-repo.js';
+
+export type Branch = 'main' | 'live';
+export const BRANCHES: readonly Branch[] = ['main', 'live'];
+export type Heads = Record<Branch, string | null>;
+
+/** The channel on which every process hears that content changed. */
+export const CONTENT_CHANNEL = 'lectern_content';
+
+export async function readHeads(db: Db): Promise<Heads> {
+  const rows = await db.select().from(gitRefs);
+  const heads: Heads = { main: null, live: null };
+  for (const r of rows) if (r.name === 'main' || r.name === 'live') heads[r.name] = r.commit;
+  return heads;
+}
+
+/** A token that changes whenever any branch moves: the content version readers cache by. */
+export const headsToken = (h: Heads) => `${h.main ?? '-'}:${h.live ?? '-'}`;
+
+/**
+ * One write: commits on the branches, then one database transaction, then the ref moves.
+ * Obtained from RevisionStore.write, which holds the writer lock for its whole life, so
+ * the heads read at its start stay the heads until it ends.
+ */
+export class WriteSession {
+  private readonly moved = new Set<Branch>();
+  private committed = false;
+
+  constructor(readonly db: Db, readonly repo: GitRepo, readonly heads: Heads) {}
+
+  /** Writes a commit on top of `branch` (objects only) and makes it the branch's new head. */
+  async commit(branch: Branch, input: Omit<CommitInput, 'parent'>): Promise<string> {
+    if (this.committed) throw new Error('commit after the transaction');
+    const oid = await this.repo.writeCommit({ ...input, parent: this.heads[branch] });
+    this.heads[branch] = oid;
+    this.moved.add(branch);
+    return oid;
+  }
+
+  /**
+   * Runs the database side of the write in one transaction, recording where the moved
+   * branches now point and telling every process that content changed.
+   */
+  async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+    const result = await this.db.transaction(async (tx) => {
+      const value = await fn(tx as unknown as Db);
+      for (const branch of this.moved) {
+        const commit = this.heads[branch]!;
+        await tx.insert(gitRefs).values({ name: branch, commit })
+          .onConflictDoUpdate({ target: gitRefs.name, set: { commit } });
+      }
+      if (this.moved.size) await tx.execute(sql`select pg_notify(${CONTENT_CHANNEL}, ${headsToken(this.heads)})`);
+      return value;
+    });
+    this.committed = true;
+    return result;
+  }
+
+  /** Moves the refs of the branches this session committed to; after the transaction. */
+  async moveRefs(): Promise<Branch[]> {
+    if (!this.committed) return [];
+    const moved = [...this.moved];
+    for (const branch of moved) await this.repo.moveRef(branch, this.heads[branch]!);
+    return moved;
+  }
+}
+
+/**
+ * The only way content is written. Writers take turns (in-process, then a Postgres
+ * advisory lock across processes); git objects are written first, the database rows
+ * (and the branch heads) commit next, the refs move last. A crash between the last two
+ * leaves a ref behind the database, which `repairRefs` fixes at start.
+ */
+export class RevisionStore {
+  constructor(private readonly database: Database, readonly repo: GitRepo) {}
+
+  async write<T>(fn: (session: WriteSession) => Promise<T>, onCommitted?: (heads: Heads) => void): Promise<T> {
+    return this.database.exclusive(LOCKS.writer, async (db) => {
+      const session = new WriteSession(db, this.repo, await readHeads(db));
+      const result = await fn(session);
+      const moved = await session.moveRefs();
+      if (moved.length) onCommitted?.(session.heads);
+      return result;
+    });
+  }
+
+  /** Points every git ref at the commit the database recorded. Returns what it fixed. */
+  async repairRefs(): Promise<string[]> {
+    return this.database.exclusive(LOCKS.writer, async (db) => {
+      const fixed: string[] = [];
+      const heads = await readHeads(db);
+      for (const branch of BRANCHES) {
+        const want = heads[branch];
+        if (!want) continue;
+        const have = await this.repo.readRef(branch);
+        if (have === want) continue;
+        if (!(await this.repo.hasObject(want))) {
+          throw new Error(`database says ${branch} is at ${want}, but the repository has no such commit`);
+        }
+        await this.repo.moveRef(branch, want);
+        fixed.push(`${branch}: ${have ?? '(none)'} -> ${want}`);
+      }
+      return fixed;
+    });
+  }
+}

@@ -1,0 +1,24 @@
+import type { ReadCache } from './api/rest/read-cache.js';
+import type { TokenAuthenticator } from './auth/tokens.js';
+import type { Config } from './config.js';
+import type { ContentContext } from './content/content-context.js';
+import type { ContentVersion } from './content/content-version.js';
+import type { Database } from './db/client.js';
+import type { GitRepo } from './history/git-repo.js';
+
+/** Everything the HTTP layer reaches, built once by buildApp and decorated as `app.lectern`. */
+export interface LecternServices {
+  config: Config;
+  database: Database;
+  repo: GitRepo;
+  content: ContentContext;
+  auth: TokenAuthenticator;
+  version: ContentVersion;
+  cache: ReadCache;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    lectern: LecternServices;
+  }
+}
