@@ -85,8 +85,16 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     const paramAjv = new Ajv({ coerceTypes: true, allErrors: true, strict: false });
     app.setValidatorCompiler(({ schema, httpPart }) => {
       if ((schema as Record<string, unknown>)['x-lectern-validated'] === 'operation') return () => true;
-      const ajv = httpPart === 'body' ? bodyAjv : paramAjv;
-      return ajv.compile(schema);
+      if (httpPart !== 'body') return paramAjv.compile(schema);
+      const validate = bodyAjv.compile(schema);
+      // No body at all is an empty object: POST …/publish/ needs none.
+      const check = (data: unknown) => {
+        const ok = validate(data ?? {});
+        check.errors = validate.errors;
+        return ok;
+      };
+      check.errors = null as typeof validate.errors;
+      return check;
     });
     for (const schema of sharedSchemas(blocks, types)) {
       app.addSchema(schema);

@@ -69,8 +69,9 @@ export async function movePage(ctx: ContentContext, actor: Actor, id: number, ar
       if (live) {
         await tx.insert(liveCommits).values({ pageId: id, revisionId: live.revisionId, commit: live.commit, blob: live.blob, action: 'move', authorName: actor.name, createdAt: date });
       }
-      await rewriteTreePaths(tx, row, (parent?.path ?? '') + pathSegment(id));
+      // URL paths first: both rewrites find the subtree by its old tree path.
       await rewriteUrlPaths(tx, row, `${parent?.urlPath ?? '/'}${row.slug}/`);
+      await rewriteTreePaths(tx, row, (parent?.path ?? '') + pathSegment(id));
       try {
         const [updated] = await tx.update(pages).set({
           parentId,

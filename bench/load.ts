@@ -1,0 +1,73 @@
+import autocannon from 'autocannon';
+
+export interface LoadSettings {
+  /** Seconds measured. */
+  duration: number;
+  /** Seconds of warm-up before the measurement, not reported; 0 skips it. */
+  warmup: number;
+  connections: number;
+}
+
+/** A read workload: GETs of `paths`, each request taking the next one in turn. */
+export interface ReadScenario {
+  name: string;
+  paths: readonly string[];
+}
+
+export interface LoadResult {
+  name: string;
+  /** Average requests per second over the per-second samples. */
+  rps: number;
+  /** Milliseconds (autocannon records whole milliseconds). */
+  p50: number;
+  p99: number;
+  max: number;
+  requests: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  /** Response counts by status code. */
+  statusCodes: Record<string, number>;
+  /** Average response bytes per second. */
+  bytesPerSecond: number;
+}
+
+function run(opts: autocannon.Options): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => {
+    autocannon(opts, (err, result) => (err ? reject(err) : resolve(result)));
+  });
+}
+
+/**
+ * One warm-up pass, then the measured autocannon run. Both share one rotation over
+ * `scenario.paths`, advanced by `setupRequest` before every request on any connection.
+ */
+export async function runReadScenario(baseUrl: string, scenario: ReadScenario, settings: LoadSettings): Promise<LoadResult> {
+  let next = 0;
+  const requests: autocannon.Request[] = [{
+    method: 'GET',
+    setupRequest: (req) => {
+      const path = scenario.paths[next % scenario.paths.length]!;
+      next++;
+      return { ...req, path };
+    },
+  }];
+  const base: autocannon.Options = { url: baseUrl, connections: settings.connections, requests, timeout: 10 };
+  if (settings.warmup > 0) await run({ ...base, duration: settings.warmup, title: `${scenario.name} (warm-up)` });
+  const r = await run({ ...base, duration: settings.duration, title: scenario.name });
+  const statusCodes: Record<string, number> = {};
+  for (const [code, { count }] of Object.entries(r.statusCodeStats ?? {})) statusCodes[code] = Number(count);
+  return {
+    name: scenario.name,
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    max: r.latency.max,
+    requests: r.requests.total,
+    non2xx: r.non2xx,
+    errors: r.errors,
+    timeouts: r.timeouts,
+    statusCodes,
+    bytesPerSecond: r.throughput.average,
+  };
+}

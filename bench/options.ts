@@ -1,0 +1,89 @@
+export type DbKind = 'pglite' | 'postgres';
+
+export interface BenchOptions {
+  /** The databases to run the whole benchmark against, in order. */
+  databases: DbKind[];
+  /** Server URL Postgres databases are created from (BENCH_POSTGRES_URL); null when unset. */
+  postgresUrl: string | null;
+  lessons: number;
+  /** Seconds of each measured autocannon run. */
+  duration: number;
+  /** Seconds of the unreported warm-up before each autocannon run. */
+  warmup: number;
+  connections: number;
+  saves: number;
+  /** Requests in flight while seeding. */
+  seedConcurrency: number;
+}
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export const USAGE = `Usage: npm run bench -- [options]
+
+  --db=pglite|postgres|both  databases to run against (default: pglite, plus postgres
+                             when BENCH_POSTGRES_URL is set)
+  --lessons=N                lessons to seed (default 1000)
+  --duration=S               seconds of each measured read run (default 10)
+  --connections=N            autocannon connections (default 50)
+  --warmup=S                 seconds of unreported warm-up before each read run (default 2)
+  --saves=N                  sequential saves to time (default 500)
+  --seed-concurrency=N       create requests in flight while seeding (default 4)
+  --help                     this text
+
+Environment: BENCH_POSTGRES_URL=postgres://user@host:port/db (a database to create the
+benchmark databases from).`;
+
+type Env = Record<string, string | undefined>;
+
+function intOption(name: string, raw: string, min: number, max: number): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new UsageError(`--${name} must be an integer between ${min} and ${max}, got "${raw}"`);
+  }
+  return n;
+}
+
+/** Parses `--name=value` arguments; returns null when `--help` was asked for. */
+export function parseOptions(argv: readonly string[], env: Env): BenchOptions | null {
+  const postgresUrl = env.BENCH_POSTGRES_URL?.trim() || null;
+  if (postgresUrl !== null && !/^postgres(ql)?:\/\//.test(postgresUrl)) {
+    throw new UsageError('BENCH_POSTGRES_URL must be a postgres:// or postgresql:// URL');
+  }
+  const opts: BenchOptions = {
+    databases: postgresUrl ? ['pglite', 'postgres'] : ['pglite'],
+    postgresUrl,
+    lessons: 1000,
+    duration: 10,
+    warmup: 2,
+    connections: 50,
+    saves: 500,
+    seedConcurrency: 4,
+  };
+  for (const arg of argv) {
+    if (arg === '--help' || arg === '-h') return null;
+    const m = /^--([a-z-]+)=(.*)$/.exec(arg);
+    if (!m) throw new UsageError(`unknown argument "${arg}" (options take the form --name=value)`);
+    const [, name, value] = m as unknown as [string, string, string];
+    switch (name) {
+      case 'db':
+        if (value === 'pglite') opts.databases = ['pglite'];
+        else if (value === 'postgres') opts.databases = ['postgres'];
+        else if (value === 'both') opts.databases = ['pglite', 'postgres'];
+        else throw new UsageError(`--db must be pglite, postgres or both, got "${value}"`);
+        break;
+      case 'lessons': opts.lessons = intOption(name, value, 1, 1_000_000); break;
+      case 'duration': opts.duration = intOption(name, value, 1, 3600); break;
+      case 'warmup': opts.warmup = intOption(name, value, 0, 600); break;
+      case 'connections': opts.connections = intOption(name, value, 1, 10_000); break;
+      case 'saves': opts.saves = intOption(name, value, 0, 1_000_000); break;
+      case 'seed-concurrency': opts.seedConcurrency = intOption(name, value, 1, 256); break;
+      default: throw new UsageError(`unknown option --${name}`);
+    }
+  }
+  if (opts.databases.includes('postgres') && postgresUrl === null) {
+    throw new UsageError('--db=postgres and --db=both need BENCH_POSTGRES_URL (for example postgres://postgres@127.0.0.1:5432/postgres)');
+  }
+  return opts;
+}

@@ -1,0 +1,76 @@
+import { cpus, freemem, platform, release, totalmem, arch } from 'node:os';
+import type { LoadResult } from './load.js';
+import type { SavesResult } from './saves.js';
+import type { SeedResult } from './seed.js';
+
+/** The figures the benchmark is judged against. */
+export const TARGETS = {
+  slugReadsPerSecond: 10_000,
+  slugReadP99Ms: 15,
+  savesPerSecond: 100,
+} as const;
+
+export interface DbReport {
+  label: string;
+  seed?: SeedResult;
+  reads: LoadResult[];
+  saves?: SavesResult;
+  /** Why the run is not to be trusted (unexpected statuses, a crash), if it is not. */
+  problems: string[];
+}
+
+export const SLUG_SCENARIO = 'lesson by slug';
+
+const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '-');
+const dec = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
+
+export function machineLine(): string {
+  const cpu = cpus();
+  const model = cpu[0]?.model.replace(/\s+/g, ' ').trim() ?? 'unknown CPU';
+  const gb = (b: number) => (b / 1024 ** 3).toFixed(1);
+  return `machine: ${cpu.length} CPUs (${model}), Node ${process.version}, ${platform()} ${release()} ${arch()}, ${gb(totalmem())} GB RAM (${gb(freemem())} GB free)`;
+}
+
+export function readLine(r: LoadResult): string {
+  const codes = Object.entries(r.statusCodes).map(([c, n]) => `${c}×${int(n)}`).join(' ');
+  return `  ${r.name.padEnd(16)} ${int(r.rps).padStart(8)} req/s  p50 ${dec(r.p50, 0).padStart(3)} ms  p99 ${dec(r.p99, 0).padStart(3)} ms  max ${dec(r.max, 0).padStart(4)} ms  `
+    + `${int(r.requests)} requests, ${(r.bytesPerSecond / 1024 / 1024).toFixed(1)} MB/s, non-2xx ${r.non2xx}, errors ${r.errors} (timeouts ${r.timeouts})  [${codes}]`;
+}
+
+export function savesLine(s: SavesResult): string {
+  return `  ${'saves'.padEnd(16)} ${dec(s.perSecond).padStart(8)} saves/s  p50 ${dec(s.p50)} ms  p99 ${dec(s.p99)} ms  max ${dec(s.max)} ms  `
+    + `(${s.saves} sequential PATCHes in ${dec(s.ms / 1000, 2)} s; mean of first tenth ${dec(s.firstTenthMean)} ms, last tenth ${dec(s.lastTenthMean)} ms)`;
+}
+
+function verdict(met: boolean): string {
+  return met ? 'met' : 'MISSED';
+}
+
+/** The final table: one block per database. */
+export function summary(reports: readonly DbReport[]): string {
+  const lines: string[] = ['', '='.repeat(100), 'Summary', '='.repeat(100)];
+  const head = `  ${'workload'.padEnd(16)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'non-2xx'.padStart(8)} ${'errors'.padStart(7)}   target`;
+  for (const rep of reports) {
+    lines.push('', rep.label);
+    if (rep.seed) {
+      lines.push(`  seeding: ${rep.seed.lessons.length} lessons in ${dec(rep.seed.ms / 1000, 1)} s (${dec(rep.seed.lessons.length / (rep.seed.ms / 1000))} creates/s, ~${dec(rep.seed.avgPayloadBytes / 1024)} KB each)`);
+    }
+    lines.push(head, `  ${'-'.repeat(96)}`);
+    for (const r of rep.reads) {
+      let target = '-';
+      if (r.name === SLUG_SCENARIO) {
+        const met = r.rps >= TARGETS.slugReadsPerSecond && r.p99 < TARGETS.slugReadP99Ms && r.non2xx === 0;
+        target = `>= ${int(TARGETS.slugReadsPerSecond)} req/s, p99 < ${TARGETS.slugReadP99Ms} ms: ${verdict(met)}`;
+      }
+      lines.push(`  ${r.name.padEnd(16)} ${int(r.rps).padStart(9)} ${dec(r.p50, 0).padStart(7)} ${dec(r.p99, 0).padStart(7)} ${String(r.non2xx).padStart(8)} ${String(r.errors).padStart(7)}   ${target}`);
+    }
+    if (rep.saves) {
+      const s = rep.saves;
+      const target = `>= ${TARGETS.savesPerSecond} saves/s: ${verdict(s.perSecond >= TARGETS.savesPerSecond)}`;
+      lines.push(`  ${'saves'.padEnd(16)} ${dec(s.perSecond).padStart(9)} ${dec(s.p50).padStart(7)} ${dec(s.p99).padStart(7)} ${'0'.padStart(8)} ${'0'.padStart(7)}   ${target}`);
+    }
+    for (const p of rep.problems) lines.push(`  PROBLEM: ${p}`);
+  }
+  lines.push('', `  ${machineLine()}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,183 @@
+/**
+ * `npm run bench`: starts the CMS as a child process on a fresh data directory, seeds
+ * lessons through the HTTP API, measures reads with autocannon and sequential saves,
+ * and prints the figures. A benchmark, not a test: missed targets do not fail it; a
+ * server that does not start or an unexpected status does. See bench/README.md.
+ */
+import { api, UnexpectedStatusError, type ApiClient } from './http.js';
+import { BLOCKS_PER_LESSON, isKorean } from './lessons.js';
+import { runReadScenario, type LoadSettings, type ReadScenario } from './load.js';
+import { parseOptions, USAGE, UsageError, type BenchOptions, type DbKind } from './options.js';
+import { createBenchDatabase, postgresVersion } from './postgres.js';
+import { machineLine, readLine, savesLine, SLUG_SCENARIO, summary, type DbReport } from './report.js';
+import { runSaves } from './saves.js';
+import { seedLessons, type SeededLesson } from './seed.js';
+import { PASS_THROUGH_ENV, ServerProcess, ServerStartError } from './server-process.js';
+
+const LISTING_PAGE_SIZE = 20;
+
+/** Cleanup steps of whatever is running now, last registered first. */
+const cleanups: { name: string; fn: () => Promise<void> }[] = [];
+const liveServers = new Set<ServerProcess>();
+
+async function runCleanups(): Promise<void> {
+  while (cleanups.length) {
+    const { name, fn } = cleanups.pop()!;
+    try {
+      await fn();
+    } catch (err) {
+      console.error(`  cleanup "${name}" failed: ${(err as Error).message}`);
+    }
+  }
+}
+
+function installSignalHandlers(): void {
+  let interrupted = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (interrupted) {
+        console.error(`\n${signal} again: killing the server and exiting now`);
+        process.exit(130);
+      }
+      interrupted = true;
+      console.error(`\n${signal}: stopping the server and cleaning up (press Ctrl-C again to exit at once)`);
+      runCleanups().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+    });
+  }
+  // Last resort (process.exit from anywhere): nothing asynchronous runs here.
+  process.on('exit', () => { for (const s of liveServers) s.killSync(); });
+}
+
+/** The slug query must find exactly one lesson with its whole body: a real answer is measured. */
+async function verifyReads(client: ApiClient, lessons: readonly SeededLesson[]): Promise<void> {
+  const samples = [0, lessons.findIndex((_, k) => isKorean(k + 1)), lessons.length - 1].filter((k) => k >= 0);
+  for (const k of new Set(samples)) {
+    const { slug, id } = lessons[k]!;
+    const path = slugPath(slug);
+    const res = await api<{ items?: { id?: number; meta?: { slug?: string }; body?: unknown[] }[] }>(client, 'GET', path, { expected: 200, auth: false });
+    const items = res.items ?? [];
+    if (items.length !== 1 || items[0]!.id !== id || items[0]!.meta?.slug !== slug || items[0]!.body?.length !== BLOCKS_PER_LESSON) {
+      throw new UnexpectedStatusError(`GET ${path} answered 200 but not with exactly lesson ${id} and its ${BLOCKS_PER_LESSON} blocks: `
+        + `${items.length} item(s), body of ${items[0]?.body?.length ?? 'no'} blocks`);
+    }
+  }
+  const detail = await api<{ id?: number; body?: unknown[] }>(client, 'GET', `/api/v2/pages/${lessons[0]!.id}/`, { expected: 200, auth: false });
+  if (detail.id !== lessons[0]!.id || detail.body?.length !== BLOCKS_PER_LESSON) {
+    throw new UnexpectedStatusError(`GET /api/v2/pages/${lessons[0]!.id}/ answered 200 without the lesson's ${BLOCKS_PER_LESSON} blocks`);
+  }
+  const listing = await api<{ meta?: { total_count?: number }; items?: unknown[] }>(client, 'GET', listingPath(0), { expected: 200, auth: false });
+  if (listing.meta?.total_count !== lessons.length || listing.items?.length !== Math.min(LISTING_PAGE_SIZE, lessons.length)) {
+    throw new UnexpectedStatusError(`GET ${listingPath(0)} answered total_count ${listing.meta?.total_count} with ${listing.items?.length} items; expected ${lessons.length} and ${Math.min(LISTING_PAGE_SIZE, lessons.length)}`);
+  }
+}
+
+const slugPath = (slug: string) => `/api/v2/pages/?type=lesson&slug=${encodeURIComponent(slug)}&fields=*`;
+const listingPath = (offset: number) => `/api/v2/pages/?type=lesson&limit=${LISTING_PAGE_SIZE}&offset=${offset}`;
+
+function readScenarios(lessons: readonly SeededLesson[]): ReadScenario[] {
+  const offsets: number[] = [];
+  for (let o = 0; o < lessons.length; o += LISTING_PAGE_SIZE) offsets.push(o);
+  return [
+    { name: SLUG_SCENARIO, paths: lessons.map((l) => slugPath(l.slug)) },
+    { name: 'detail by id', paths: lessons.map((l) => `/api/v2/pages/${l.id}/`) },
+    { name: 'page listing', paths: offsets.map(listingPath) },
+  ];
+}
+
+/** The whole benchmark on one database. Never throws: failures land in `report.problems`. */
+async function benchmarkOn(kind: DbKind, opts: BenchOptions): Promise<DbReport> {
+  const report: DbReport = { label: kind === 'pglite' ? 'PGlite (embedded)' : 'Postgres', reads: [], problems: [] };
+  const mark = cleanups.length;
+  try {
+    let databaseUrl: string | null = null;
+    if (kind === 'postgres') {
+      const serverUrl = opts.postgresUrl!;
+      const db = await createBenchDatabase(serverUrl);
+      cleanups.push({ name: `drop database ${db.name}`, fn: () => db.drop() });
+      databaseUrl = db.url;
+      report.label = `${await postgresVersion(serverUrl)} (database ${db.name})`;
+    }
+    console.log(`\n### ${report.label}`);
+
+    const server = new ServerProcess();
+    liveServers.add(server);
+    cleanups.push({ name: 'stop server', fn: async () => { await server.stop(); liveServers.delete(server); } });
+    let t = Date.now();
+    await server.start({ databaseUrl });
+    console.log(`server pid ${server.pid} ready at ${server.baseUrl} in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    const client: ApiClient = { baseUrl: server.baseUrl, token: server.adminToken };
+
+    console.log(`\nseeding ${opts.lessons} published lessons of ${BLOCKS_PER_LESSON} blocks (${opts.seedConcurrency} requests in flight)`);
+    t = Date.now();
+    const seed = await seedLessons(client, opts.lessons, opts.seedConcurrency, (line) => console.log(line));
+    report.seed = seed;
+    console.log(`seeding took ${(seed.ms / 1000).toFixed(1)} s: ${(opts.lessons / (seed.ms / 1000)).toFixed(1)} creates/s, ~${(seed.avgPayloadBytes / 1024).toFixed(1)} KB of JSON per lesson`);
+
+    await verifyReads(client, seed.lessons);
+    console.log('checked: the slug query returns exactly one lesson with its 20 blocks; detail and listing answer 200');
+
+    const settings: LoadSettings = { duration: opts.duration, warmup: opts.warmup, connections: opts.connections };
+    console.log(`\nreads: autocannon, ${settings.connections} connections, ${settings.duration} s each after a ${settings.warmup} s warm-up, anonymous GETs`);
+    for (const scenario of readScenarios(seed.lessons)) {
+      const r = await runReadScenario(server.baseUrl, scenario, settings);
+      report.reads.push(r);
+      console.log(readLine(r));
+      if (r.non2xx > 0) report.problems.push(`${r.name}: ${r.non2xx} non-2xx responses (${JSON.stringify(r.statusCodes)})`);
+    }
+
+    console.log(`\nsaves: ${opts.saves} sequential PATCH /api/v2/pages/<id>/ {"intro": "edit N"}`);
+    const saves = await runSaves(client, seed.lessons.map((l) => l.id), opts.saves);
+    report.saves = saves;
+    console.log(savesLine(saves));
+  } catch (err) {
+    const what = err instanceof ServerStartError ? 'the server did not start' : err instanceof UnexpectedStatusError ? 'unexpected response' : 'error';
+    console.error(`\n${what}: ${(err as Error).stack ?? String(err)}`);
+    report.problems.push(`${what}: ${(err as Error).message.split('\n')[0]}`);
+  } finally {
+    while (cleanups.length > mark) {
+      const { name, fn } = cleanups.pop()!;
+      await fn().catch((e: Error) => { report.problems.push(`cleanup "${name}" failed: ${e.message}`); });
+    }
+  }
+  return report;
+}
+
+async function main(): Promise<number> {
+  let opts: BenchOptions | null;
+  try {
+    opts = parseOptions(process.argv.slice(2), process.env);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    console.error(`bench: ${err.message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (!opts) {
+    console.log(USAGE);
+    return 0;
+  }
+  installSignalHandlers();
+
+  console.log('Lectern benchmark');
+  console.log(machineLine());
+  console.log(`databases: ${opts.databases.join(', ')}; ${opts.lessons} lessons; reads ${opts.duration} s at ${opts.connections} connections (warm-up ${opts.warmup} s); ${opts.saves} saves`);
+  const passed = PASS_THROUGH_ENV.filter((k) => process.env[k] !== undefined).map((k) => `${k}=${process.env[k]}`);
+  if (passed.length) console.log(`server settings from the environment: ${passed.join(' ')}`);
+
+  const reports: DbReport[] = [];
+  for (const kind of opts.databases) reports.push(await benchmarkOn(kind, opts));
+
+  console.log(summary(reports));
+  const failed = reports.some((r) => r.problems.length > 0);
+  if (failed) console.log('\nThe benchmark FAILED (see PROBLEM lines): its figures do not measure correct answers.');
+  return failed ? 1 : 0;
+}
+
+// Exit explicitly: idle keep-alive sockets of fetch would otherwise hold the process for seconds.
+main().then(
+  (code) => process.exit(code),
+  async (err: unknown) => {
+    console.error('bench: failed:', err);
+    await runCleanups();
+    process.exit(1);
+  },
+);
