@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
@@ -49,10 +49,55 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
   return opts.url ? openPostgres(opts.url, opts.poolSize ?? 10) : openPglite(opts.pgliteDir);
 }
 
+export class DatabaseLockedError extends Error {
+  override name = 'DatabaseLockedError';
+}
+
+/**
+ * PGlite is one process's database: a second process opening the same directory would
+ * corrupt it. A pid file beside the directory keeps the second one out.
+ */
+function lockPgliteDir(dir: string): () => void {
+  const lock = `${dir}.lock`;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      return () => { try { unlinkSync(lock); } catch { /* already gone */ } };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const pid = Number(readFileSync(lock, 'utf8').trim());
+      if (pid && pid !== process.pid && isAlive(pid)) {
+        throw new DatabaseLockedError(`the embedded database ${dir} is in use by process ${pid}: stop it first (or run Lectern on Postgres with DATABASE_URL to share a database)`);
+      }
+      unlinkSync(lock); // left by a process that is gone
+    }
+  }
+  throw new DatabaseLockedError(`could not lock ${dir}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 async function openPglite(dir: string | null): Promise<Database> {
-  if (dir) mkdirSync(dir, { recursive: true });
-  const client = dir ? new PGlite(dir) : new PGlite();
-  await client.waitReady;
+  let unlock = () => {};
+  if (dir) {
+    mkdirSync(dir, { recursive: true });
+    unlock = lockPgliteDir(dir);
+  }
+  let client: PGlite;
+  try {
+    client = dir ? new PGlite(dir) : new PGlite();
+    await client.waitReady;
+  } catch (err) {
+    unlock();
+    throw err;
+  }
   const db = drizzlePglite({ client, schema }) as unknown as Db;
   const mutexes = new Map<number, Mutex>();
   // One process owns a PGlite directory, so the in-process mutex is the whole lock.
@@ -70,7 +115,10 @@ async function openPglite(dir: string | null): Promise<Database> {
     },
     migrate: () => migratePglite(drizzlePglite({ client, schema }), { migrationsFolder: MIGRATIONS_DIR }),
     async ping() { await client.query('select 1'); },
-    async close() { if (!client.closed) await client.close(); },
+    async close() {
+      if (!client.closed) await client.close();
+      unlock();
+    },
   };
 }
 

@@ -1,0 +1,98 @@
+import { parseArgs } from 'node:util';
+import { isRole, ROLES } from '../auth/roles.js';
+import { createToken, listTokens, revokeToken } from '../auth/tokens.js';
+import { ConfigError, loadConfig } from '../config.js';
+import { DatabaseLockedError, openDatabase, type Database } from '../db/client.js';
+
+const USAGE = `Usage: npm run lectern -- <command> [options]
+
+Commands:
+  token create --role <${ROLES.join('|')}> --name <name> [--email <email>]
+                         Create an API token; prints the token (only its hash is stored).
+  token list             List tokens (id, name, role, created, last used, revoked).
+  token revoke <id>      Revoke a token; requests with it get 401 within seconds.
+  migrate                Apply database migrations (the server also does this at start).
+  help                   Show this help.
+
+Configuration comes from the same environment as the server (DATABASE_URL, DATA_DIR…).
+With the embedded database, stop the server first: PGlite serves one process at a time.`;
+
+class UsageError extends Error {}
+
+async function withDatabase<T>(fn: (database: Database) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const database = await openDatabase({ url: config.databaseUrl, pgliteDir: config.pgliteDir });
+  try {
+    await database.migrate();
+    return await fn(database);
+  } finally {
+    await database.close();
+  }
+}
+
+async function tokenCommand(args: string[]): Promise<void> {
+  const [sub, ...rest] = args;
+  if (sub === 'create') {
+    const { values } = parseArgs({ args: rest, options: { role: { type: 'string' }, name: { type: 'string' }, email: { type: 'string' } }, strict: true });
+    if (!isRole(values.role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`);
+    const name = values.name?.trim();
+    if (!name) throw new UsageError('--name is required (it becomes the git author of this token\'s saves)');
+    const role = values.role;
+    const { id, token } = await withDatabase((d) => createToken(d.db, { name, role, email: values.email ?? null }));
+    process.stderr.write(`Created ${role} token #${id} for "${name}". It is shown once:\n`);
+    process.stdout.write(`${token}\n`);
+    return;
+  }
+  if (sub === 'list') {
+    const rows = await withDatabase((d) => listTokens(d.db));
+    const lines = rows.map((r) => [r.id, r.name, r.role, r.createdAt.toISOString(), r.lastUsedAt?.toISOString() ?? '-', r.revokedAt ? `revoked ${r.revokedAt.toISOString()}` : 'active'].join('\t'));
+    process.stdout.write(['id\tname\trole\tcreated\tlast used\tstatus', ...lines].join('\n') + '\n');
+    return;
+  }
+  if (sub === 'revoke') {
+    const id = Number(rest[0]);
+    if (!Number.isInteger(id) || id < 1) throw new UsageError('token revoke needs a token id (see token list)');
+    const done = await withDatabase((d) => revokeToken(d.db, id));
+    if (!done) throw new UsageError(`no active token #${id}`);
+    process.stderr.write(`Revoked token #${id}.\n`);
+    return;
+  }
+  throw new UsageError(`unknown token command "${sub ?? ''}"`);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'token':
+        await tokenCommand(rest);
+        return 0;
+      case 'migrate':
+        await withDatabase(async () => {});
+        process.stderr.write('Migrations applied.\n');
+        return 0;
+      case undefined:
+      case 'help':
+      case '--help':
+        process.stdout.write(`${USAGE}\n`);
+        return command === undefined ? 1 : 0;
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError || (err as Error).name === 'TypeError' && (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`lectern: ${(err as Error).message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    if (err instanceof ConfigError || err instanceof DatabaseLockedError) {
+      process.stderr.write(`lectern: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+main(process.argv.slice(2)).then((code) => process.exit(code), (err) => {
+  console.error('lectern:', err);
+  process.exit(1);
+});
