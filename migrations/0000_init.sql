@@ -21,6 +21,7 @@ CREATE TABLE "pages" (
 	"depth" integer NOT NULL,
 	"type" text NOT NULL,
 	"slug" text NOT NULL,
+	"draft_slug" text NOT NULL,
 	"url_path" text NOT NULL,
 	"live" boolean DEFAULT false NOT NULL,
 	"has_unpublished_changes" boolean DEFAULT true NOT NULL,
@@ -70,6 +71,7 @@ CREATE INDEX "live_commits_page_idx" ON "live_commits" USING btree ("page_id","i
 CREATE UNIQUE INDEX "pages_path_idx" ON "pages" USING btree ("path" text_pattern_ops);--> statement-breakpoint
 CREATE INDEX "pages_url_path_idx" ON "pages" USING btree ("url_path");--> statement-breakpoint
 CREATE INDEX "pages_type_slug_idx" ON "pages" USING btree ("type","slug");--> statement-breakpoint
+CREATE INDEX "pages_parent_draft_slug_idx" ON "pages" USING btree ("parent_id","draft_slug");--> statement-breakpoint
 CREATE INDEX "revisions_page_idx" ON "revisions" USING btree ("page_id","id");--> statement-breakpoint
 CREATE UNIQUE INDEX "revisions_commit_idx" ON "revisions" USING btree ("commit");--> statement-breakpoint
 CREATE UNIQUE INDEX "tokens_hash_idx" ON "tokens" USING btree ("hash");

@@ -26,14 +26,17 @@ export async function requirePageRow(db: Db, id: number): Promise<PageRow> {
 }
 
 /**
- * Slugs in use under `parentId`: each sibling's URL slug and its draft slug, so a draft
- * cannot claim a slug that another page will take when published.
+ * Slugs under `parentId` that `slug` (or its `-N` variants) would collide with: each
+ * sibling's URL slug and its draft slug, so a draft cannot claim a slug that another
+ * page will take when published.
  */
-export async function takenSlugs(db: Db, parentId: number | null, exceptId?: number): Promise<Set<string>> {
-  const rows = await db.select({ slug: pages.slug, draftSlug: sql<string>`${pages.draft}->>'slug'` }).from(pages)
+export async function takenSlugs(db: Db, parentId: number | null, slug: string, exceptId?: number): Promise<Set<string>> {
+  const variants = `${slug.replace(/[\\%_]/g, (c) => `\\${c}`)}-%`;
+  const rows = await db.select({ slug: pages.slug, draftSlug: pages.draftSlug }).from(pages)
     .where(and(
       parentId === null ? sql`${pages.parentId} is null` : eq(pages.parentId, parentId),
       exceptId === undefined ? undefined : ne(pages.id, exceptId),
+      sql`(${pages.slug} = ${slug} or ${pages.slug} like ${variants} or ${pages.draftSlug} = ${slug} or ${pages.draftSlug} like ${variants})`,
     ));
   const taken = new Set<string>();
   for (const r of rows) { taken.add(r.slug); taken.add(r.draftSlug); }

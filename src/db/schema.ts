@@ -19,6 +19,8 @@ export const pages = pgTable('pages', {
   type: text('type').notNull(),
   /** The slug in the URL now: the live slug of a live page, else the draft slug. */
   slug: text('slug').notNull(),
+  /** The slug of the latest draft (differs from `slug` while a live page's new slug is unpublished). */
+  draftSlug: text('draft_slug').notNull(),
   urlPath: text('url_path').notNull(),
   live: boolean('live').notNull().default(false),
   hasUnpublishedChanges: boolean('has_unpublished_changes').notNull().default(true),
@@ -40,6 +42,7 @@ export const pages = pgTable('pages', {
   unique('pages_parent_slug_key').on(t.parentId, t.slug).nullsNotDistinct(),
   index('pages_url_path_idx').on(t.urlPath),
   index('pages_type_slug_idx').on(t.type, t.slug),
+  index('pages_parent_draft_slug_idx').on(t.parentId, t.draftSlug),
 ]);
 
 /** One row per commit on `main`: every save of a page (create, update, move, revert, delete). */

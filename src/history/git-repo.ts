@@ -3,6 +3,7 @@ import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import git from 'isomorphic-git';
 import { createGitFs, syncDir } from './git-fs.js';
+import { encodeCommit, encodeObject, encodeTree, type ObjectType, type TreeEntry } from './git-objects.js';
 
 export const PAGES_DIR = 'pages';
 export const pageFile = (id: number) => `${PAGES_DIR}/${id}.json`;
@@ -57,7 +58,14 @@ export class GitRepo {
   }
 
   async writeBlob(content: string): Promise<string> {
-    return git.writeBlob({ fs: this.fs, gitdir: this.gitdir, blob: Buffer.from(content, 'utf8') });
+    return this.writeObject('blob', Buffer.from(content, 'utf8'));
+  }
+
+  /** Stores an object through isomorphic-git's object store, encoded natively (git-objects.ts). */
+  private async writeObject(type: ObjectType, content: Buffer): Promise<string> {
+    const { oid, deflated } = encodeObject(type, content);
+    await git.writeObject({ fs: this.fs, gitdir: this.gitdir, type, object: deflated, format: 'deflated', oid });
+    return oid;
   }
 
   async readBlob(oid: string): Promise<string> {
@@ -105,17 +113,15 @@ export class GitRepo {
       if (oid === null) entries.delete(name);
       else entries.set(name, oid);
     }
-    const pagesTree = [...entries].map(([path, oid]) => ({ mode: '100644', path, oid, type: 'blob' as const }));
-    const rootTree = pagesTree.length
-      ? [{ mode: '040000', path: PAGES_DIR, type: 'tree' as const, oid: await git.writeTree({ fs: this.fs, gitdir: this.gitdir, tree: pagesTree }) }]
+    const pagesTree: TreeEntry[] = [...entries].map(([name, oid]) => ({ mode: '100644', name, oid }));
+    const rootTree: TreeEntry[] = pagesTree.length
+      ? [{ mode: '040000', name: PAGES_DIR, oid: await this.writeObject('tree', encodeTree(pagesTree)) }]
       : [];
-    const tree = await git.writeTree({ fs: this.fs, gitdir: this.gitdir, tree: rootTree });
-    const stamp = { ...input.author, timestamp: Math.floor(input.date.getTime() / 1000), timezoneOffset: 0 };
-    const oid = await git.writeCommit({
-      fs: this.fs,
-      gitdir: this.gitdir,
-      commit: { message: input.message, tree, parent: input.parent ? [input.parent] : [], author: stamp, committer: stamp },
-    });
+    const tree = await this.writeObject('tree', encodeTree(rootTree));
+    const stamp = { ...input.author, date: input.date };
+    const oid = await this.writeObject('commit', encodeCommit({
+      tree, parents: input.parent ? [input.parent] : [], author: stamp, committer: stamp, message: input.message,
+    }));
     this.remember(oid, entries);
     return oid;
   }

@@ -21,13 +21,13 @@ export async function createPage(ctx: ContentContext, actor: Actor, input: unkno
     }
     checkParentAllows(ctx, parent, cleaned.type);
 
-    const taken = await takenSlugs(db, parentId);
     let slug: string;
     if (cleaned.slugGiven) {
       slug = cleaned.doc.slug!;
-      if (taken.has(slug)) throw Errors.slugTaken([slug], { errors: [{ path: '/slug', message: `"${slug}" is already used by a sibling page` }] });
+      if ((await takenSlugs(db, parentId, slug)).has(slug)) throw Errors.slugTaken([slug], { errors: [{ path: '/slug', message: `"${slug}" is already used by a sibling page` }] });
     } else {
-      slug = uniqueSlug(slugFromTitle(cleaned.doc.title as string), taken);
+      const base = slugFromTitle(cleaned.doc.title);
+      slug = uniqueSlug(base, await takenSlugs(db, parentId, base));
     }
 
     const id = await nextPageId(db);
@@ -55,6 +55,7 @@ export async function createPage(ctx: ContentContext, actor: Actor, input: unkno
         depth: (parent?.depth ?? 0) + 1,
         type: doc.type,
         slug,
+        draftSlug: slug,
         urlPath: `${parent?.urlPath ?? '/'}${slug}/`,
         live: published,
         hasUnpublishedChanges: !published,

@@ -32,9 +32,8 @@ export async function movePage(ctx: ContentContext, actor: Actor, id: number, ar
     if (type) checkParentAllows(ctx, parent, type);
     const draft = draftOf(row);
     if (parentId !== row.parentId) {
-      const taken = await takenSlugs(db, parentId);
       for (const slug of new Set([row.slug, draft.slug])) {
-        if (taken.has(slug)) {
+        if ((await takenSlugs(db, parentId, slug)).has(slug)) {
           throw Errors.slugTaken([slug], { errors: [{ path: '/parent', message: `a page under ${parentId ?? 'the top level'} already uses the slug "${slug}"` }] });
         }
       }

@@ -29,7 +29,7 @@ export async function publishPage(ctx: ContentContext, actor: Actor, id: number,
       doc = { ...(JSON.parse(await session.repo.readBlob(rev.blob)) as PageDoc), parent: row.parentId };
       blob = await session.repo.writeBlob(serializePageDoc(doc));
     }
-    if (doc.slug !== row.slug && (await takenSlugs(db, row.parentId, id)).has(doc.slug)) {
+    if (doc.slug !== row.slug && (await takenSlugs(db, row.parentId, doc.slug, id)).has(doc.slug)) {
       throw Errors.slugTaken([doc.slug], { errors: [{ path: '/revision', message: `its slug "${doc.slug}" is now used by a sibling page` }] });
     }
 

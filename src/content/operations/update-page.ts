@@ -23,7 +23,7 @@ export async function updatePage(ctx: ContentContext, actor: Actor, id: number, 
     const cleaned = cleanPageInput(ctx.types, ctx.blocks, input, current);
 
     const slug = cleaned.doc.slug ?? current.slug;
-    if (slug !== current.slug && slug !== row.slug && (await takenSlugs(db, row.parentId, id)).has(slug)) {
+    if (slug !== current.slug && slug !== row.slug && (await takenSlugs(db, row.parentId, slug, id)).has(slug)) {
       throw Errors.slugTaken([slug], { errors: [{ path: '/slug', message: `"${slug}" is already used by a sibling page` }] });
     }
     const doc = canonicalPageDoc(cleaned.type, { ...cleaned.doc, id, parent: row.parentId, slug } as PageDoc);
@@ -49,6 +49,7 @@ export async function updatePage(ctx: ContentContext, actor: Actor, id: number, 
       try {
         const [updated] = await tx.update(pages).set({
           slug: urlSlug,
+          draftSlug: slug,
           latestRevisionId: saved.revisionId,
           draft: doc,
           hasUnpublishedChanges: !published,

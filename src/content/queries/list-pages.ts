@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, isNull, like, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, inArray, isNull, like, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { pages } from '../../db/schema.js';
 import type { PageRow } from '../page-store.js';
@@ -69,10 +69,19 @@ function ordering(q: PageQuery): SQL[] {
   return [asc(pages.path)];
 }
 
+/**
+ * The columns of a page row for reading one version: the other version's document (up
+ * to megabytes of JSON per page) is neither fetched nor parsed.
+ */
+function columnsFor(version: Version) {
+  const { draft, liveContent, searchText, ...rest } = getTableColumns(pages);
+  return version === 'live' ? { ...rest, liveContent, draft: sql<unknown>`null` } : { ...rest, draft, liveContent: sql<unknown>`null` };
+}
+
 /** The page listing behind `GET /api/v2/pages/` (and GraphQL `pages`). */
 export async function listPages(db: Db, q: PageQuery): Promise<PageList> {
   const where = conditions(q);
-  const rows = await db.select({ page: pages, total: sql<number>`count(*) over ()`.mapWith(Number) })
+  const rows = await db.select({ page: columnsFor(q.version), total: sql<number>`count(*) over ()`.mapWith(Number) })
     .from(pages).where(where).orderBy(...ordering(q)).limit(q.limit).offset(q.offset);
   let total = rows[0]?.total;
   if (total === undefined) {
@@ -80,19 +89,19 @@ export async function listPages(db: Db, q: PageQuery): Promise<PageList> {
     const [c] = await db.select({ n: sql<number>`count(*)`.mapWith(Number) }).from(pages).where(where);
     total = c?.n ?? 0;
   }
-  return { total, rows: rows.map((r) => r.page) };
+  return { total, rows: rows.map((r) => ({ ...r.page, searchText: '' }) as PageRow) };
 }
 
 /** A page by id if it is visible in `version` (live: published; draft: any). */
 export async function getVisiblePage(db: Db, id: number, version: Version): Promise<PageRow | undefined> {
-  const [row] = await db.select().from(pages)
+  const [row] = await db.select(columnsFor(version)).from(pages)
     .where(version === 'live' ? and(eq(pages.id, id), eq(pages.live, true)) : eq(pages.id, id)).limit(1);
-  return row;
+  return row && ({ ...row, searchText: '' } as PageRow);
 }
 
 /** A page by its URL path ("/course/lesson-1/"). */
 export async function findPageByUrlPath(db: Db, urlPath: string, version: Version): Promise<PageRow | undefined> {
-  const [row] = await db.select().from(pages)
+  const [row] = await db.select(columnsFor(version)).from(pages)
     .where(version === 'live' ? and(eq(pages.urlPath, urlPath), eq(pages.live, true)) : eq(pages.urlPath, urlPath)).limit(1);
-  return row;
+  return row && ({ ...row, searchText: '' } as PageRow);
 }
