@@ -6,7 +6,7 @@ import { Errors } from '../../errors.js';
 import { pageEtag } from './etag.js';
 import { apiOrigin, requirePermission, siteOrigin } from './request-auth.js';
 import { PRIVATE_CACHE_CONTROL } from './send-json.js';
-import { lastValues } from './wagtail/page-listing-query.js';
+import { lastValues, parsePagination } from './wagtail/page-listing-query.js';
 import { formatDate, pageCatalogue, serializePage } from './wagtail/page-serializer.js';
 import { parsePythonInt } from './wagtail/python-int.js';
 
@@ -40,12 +40,7 @@ export async function revisionsRoutes(app: FastifyInstance): Promise<void> {
     const { id } = ids(req);
     const page = id === null ? undefined : await getVisiblePage(db, id, 'draft');
     if (!page) throw Errors.pageNotFound();
-    const q = lastValues(req.query as Record<string, unknown>);
-    const offset = q.offset === undefined ? 0 : parsePythonInt(q.offset);
-    if (offset === null || offset < 0) throw Errors.badQuery(['offset must be a positive integer']);
-    const limit = q.limit === undefined ? Math.min(20, config.apiLimitMax) : parsePythonInt(q.limit);
-    if (limit === null || limit < 0) throw Errors.badQuery(['limit must be a positive integer']);
-    if (limit > config.apiLimitMax) throw Errors.badQuery([`limit cannot be higher than ${config.apiLimitMax}`]);
+    const { limit, offset } = parsePagination(lastValues(req.query as Record<string, unknown>), config.apiLimitMax);
     const list = await listRevisions(db, page.id, limit, offset);
     const body = JSON.stringify({ meta: { total_count: list.total }, items: list.rows.map((r) => revisionJson(r, page.liveRevisionId)) });
     return reply.header('cache-control', PRIVATE_CACHE_CONTROL).type('application/json; charset=utf-8').send(body);

@@ -29,6 +29,16 @@ export interface ParsedListing {
 
 const bad = (message: string) => Errors.badQuery([message]);
 
+/** `offset` then `limit`, checked as Wagtail's pagination does; the default limit is 20. */
+export function parsePagination(q: Record<string, string>, limitMax: number): { limit: number; offset: number } {
+  const offset = q.offset === undefined ? 0 : parsePythonInt(q.offset);
+  if (offset === null || offset < 0) throw bad('offset must be a positive integer');
+  const limit = q.limit === undefined ? Math.min(20, limitMax) : parsePythonInt(q.limit);
+  if (limit === null || limit < 0) throw bad('limit must be a positive integer');
+  if (limit > limitMax) throw bad(`limit cannot be higher than ${limitMax}`);
+  return { limit, offset };
+}
+
 /** Wagtail takes the last value of a repeated parameter. */
 export function lastValues(query: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
@@ -106,13 +116,7 @@ export async function parseListingQuery(q: Record<string, string>, deps: Listing
     query.search = { terms: q.search.split(/\s+/u).filter(Boolean), operator };
   }
 
-  const offset = q.offset === undefined ? 0 : parsePythonInt(q.offset);
-  if (offset === null || offset < 0) throw bad('offset must be a positive integer');
-  const limit = q.limit === undefined ? Math.min(20, deps.limitMax) : parsePythonInt(q.limit);
-  if (limit === null || limit < 0) throw bad('limit must be a positive integer');
-  if (limit > deps.limitMax) throw bad(`limit cannot be higher than ${deps.limitMax}`);
-  query.limit = limit;
-  query.offset = offset;
+  Object.assign(query, parsePagination(q, deps.limitMax));
 
   let selection: FieldSelection;
   try {
