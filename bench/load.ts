@@ -32,9 +32,24 @@ export interface LoadResult {
   bytesPerSecond: number;
 }
 
+let current: autocannon.Instance | null = null;
+let aborted = false;
+
+/** Ends the autocannon run under way, if any, and every later one at once (Ctrl-C). */
+export function abortLoad(): void {
+  aborted = true;
+  current?.stop();
+}
+
 function run(opts: autocannon.Options): Promise<autocannon.Result> {
+  if (aborted) return Promise.reject(new Error('load generation aborted'));
   return new Promise((resolve, reject) => {
-    autocannon(opts, (err, result) => (err ? reject(err) : resolve(result)));
+    current = autocannon(opts, (err, result) => {
+      current = null;
+      if (err) reject(err);
+      else if (aborted) reject(new Error('load generation aborted'));
+      else resolve(result);
+    });
   });
 }
 

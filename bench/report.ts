@@ -47,7 +47,7 @@ function verdict(met: boolean): string {
 }
 
 /** The final table: one block per database. */
-export function summary(reports: readonly DbReport[]): string {
+export function summary(reports: readonly DbReport[], revision: string): string {
   const lines: string[] = ['', '='.repeat(100), 'Summary', '='.repeat(100)];
   const head = `  ${'workload'.padEnd(16)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'non-2xx'.padStart(8)} ${'errors'.padStart(7)}   target`;
   for (const rep of reports) {
@@ -55,7 +55,7 @@ export function summary(reports: readonly DbReport[]): string {
     if (rep.seed) {
       lines.push(`  seeding: ${rep.seed.lessons.length} lessons in ${dec(rep.seed.ms / 1000, 1)} s (${dec(rep.seed.lessons.length / (rep.seed.ms / 1000))} creates/s, ~${dec(rep.seed.avgPayloadBytes / 1024)} KB each)`);
     }
-    lines.push(head, `  ${'-'.repeat(96)}`);
+    if (rep.reads.length || rep.saves) lines.push(head, `  ${'-'.repeat(96)}`);
     for (const r of rep.reads) {
       let target = '-';
       if (r.name === SLUG_SCENARIO) {
@@ -71,6 +71,6 @@ export function summary(reports: readonly DbReport[]): string {
     }
     for (const p of rep.problems) lines.push(`  PROBLEM: ${p}`);
   }
-  lines.push('', `  ${machineLine()}`);
+  lines.push('', `  ${machineLine()}`, `  server code: commit ${revision}`);
   return lines.join('\n');
 }

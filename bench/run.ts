@@ -6,42 +6,70 @@
  */
 import { api, UnexpectedStatusError, type ApiClient } from './http.js';
 import { BLOCKS_PER_LESSON, isKorean } from './lessons.js';
-import { runReadScenario, type LoadSettings, type ReadScenario } from './load.js';
+import { abortLoad, runReadScenario, type LoadSettings, type ReadScenario } from './load.js';
 import { parseOptions, USAGE, UsageError, type BenchOptions, type DbKind } from './options.js';
 import { createBenchDatabase, postgresVersion } from './postgres.js';
 import { machineLine, readLine, savesLine, SLUG_SCENARIO, summary, type DbReport } from './report.js';
 import { runSaves } from './saves.js';
 import { seedLessons, type SeededLesson } from './seed.js';
-import { PASS_THROUGH_ENV, ServerProcess, ServerStartError } from './server-process.js';
+import { PASS_THROUGH_ENV, ServerProcess, ServerStartError, serverRevision } from './server-process.js';
 
 const LISTING_PAGE_SIZE = 20;
 
-/** Cleanup steps of whatever is running now, last registered first. */
+/** Cleanup steps of the database being benchmarked, last registered first. */
 const cleanups: { name: string; fn: () => Promise<void> }[] = [];
 const liveServers = new Set<ServerProcess>();
+/** Why the run is being cut short (a signal, a closed output), once it is. */
+let interrupted: string | null = null;
 
-async function runCleanups(): Promise<void> {
-  while (cleanups.length) {
-    const { name, fn } = cleanups.pop()!;
-    try {
-      await fn();
-    } catch (err) {
-      console.error(`  cleanup "${name}" failed: ${(err as Error).message}`);
-    }
-  }
+class InterruptedError extends Error {
+  override name = 'InterruptedError';
 }
 
-function installSignalHandlers(): void {
-  let interrupted = false;
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.on(signal, () => {
-      if (interrupted) {
-        console.error(`\n${signal} again: killing the server and exiting now`);
-        process.exit(130);
-      }
-      interrupted = true;
-      console.error(`\n${signal}: stopping the server and cleaning up (press Ctrl-C again to exit at once)`);
-      runCleanups().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+function checkInterrupted(): void {
+  if (interrupted) throw new InterruptedError(`interrupted by ${interrupted}`);
+}
+
+/** Runs the registered cleanups down to `mark`, last first; returns what failed. */
+async function runCleanups(mark = 0): Promise<string[]> {
+  const failures: string[] = [];
+  while (cleanups.length > mark) {
+    const { name, fn } = cleanups.pop()!;
+    await fn().catch((err: Error) => {
+      failures.push(`cleanup "${name}" failed: ${err.message}`);
+      console.error(`  cleanup "${name}" failed: ${err.message}`);
+    });
+  }
+  return failures;
+}
+
+/**
+ * Ctrl-C, SIGTERM or a closed output pipe (`| head`) stop the load and the server so that
+ * the run unwinds through its own cleanup (server stopped, data directory and database
+ * deleted) and exits.
+ */
+function installInterruptHandlers(): void {
+  let first = 0;
+  const interrupt = (reason: string) => {
+    if (interrupted) {
+      // tsx relays the terminal's signal to this process too: a repeat within 3 s is that copy.
+      if (Date.now() - first < 3000) return;
+      console.error(`\n${reason} again: killing the server and exiting now`);
+      process.exit(130);
+    }
+    interrupted = reason;
+    first = Date.now();
+    console.error(`\n${reason}: stopping the server and cleaning up (send it again to exit at once)`);
+    abortLoad();
+    for (const s of liveServers) void s.stop();
+    // Should unwinding hang, leave anyway (the exit handler kills the server).
+    setTimeout(() => process.exit(130), 30_000).unref();
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => interrupt(signal));
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+      interrupt('output closed');
     });
   }
   // Last resort (process.exit from anywhere): nothing asynchronous runs here.
@@ -97,6 +125,7 @@ async function benchmarkOn(kind: DbKind, opts: BenchOptions): Promise<DbReport> 
       databaseUrl = db.url;
       report.label = `${await postgresVersion(serverUrl)} (database ${db.name})`;
     }
+    checkInterrupted();
     console.log(`\n### ${report.label}`);
 
     const server = new ServerProcess();
@@ -106,6 +135,7 @@ async function benchmarkOn(kind: DbKind, opts: BenchOptions): Promise<DbReport> 
     await server.start({ databaseUrl });
     console.log(`server pid ${server.pid} ready at ${server.baseUrl} in ${((Date.now() - t) / 1000).toFixed(1)} s`);
     const client: ApiClient = { baseUrl: server.baseUrl, token: server.adminToken };
+    checkInterrupted();
 
     console.log(`\nseeding ${opts.lessons} published lessons of ${BLOCKS_PER_LESSON} blocks (${opts.seedConcurrency} requests in flight)`);
     t = Date.now();
@@ -113,6 +143,7 @@ async function benchmarkOn(kind: DbKind, opts: BenchOptions): Promise<DbReport> 
     report.seed = seed;
     console.log(`seeding took ${(seed.ms / 1000).toFixed(1)} s: ${(opts.lessons / (seed.ms / 1000)).toFixed(1)} creates/s, ~${(seed.avgPayloadBytes / 1024).toFixed(1)} KB of JSON per lesson`);
 
+    checkInterrupted();
     await verifyReads(client, seed.lessons);
     console.log('checked: the slug query returns exactly one lesson with its 20 blocks; detail and listing answer 200');
 
@@ -120,6 +151,7 @@ async function benchmarkOn(kind: DbKind, opts: BenchOptions): Promise<DbReport> 
     console.log(`\nreads: autocannon, ${settings.connections} connections, ${settings.duration} s each after a ${settings.warmup} s warm-up, anonymous GETs`);
     for (const scenario of readScenarios(seed.lessons)) {
       const r = await runReadScenario(server.baseUrl, scenario, settings);
+      checkInterrupted();
       report.reads.push(r);
       console.log(readLine(r));
       if (r.non2xx > 0) report.problems.push(`${r.name}: ${r.non2xx} non-2xx responses (${JSON.stringify(r.statusCodes)})`);
@@ -127,17 +159,19 @@ async function benchmarkOn(kind: DbKind, opts: BenchOptions): Promise<DbReport> 
 
     console.log(`\nsaves: ${opts.saves} sequential PATCH /api/v2/pages/<id>/ {"intro": "edit N"}`);
     const saves = await runSaves(client, seed.lessons.map((l) => l.id), opts.saves);
+    checkInterrupted();
     report.saves = saves;
     console.log(savesLine(saves));
   } catch (err) {
+    if (interrupted) {
+      report.problems.push(`interrupted by ${interrupted}`);
+      return report;
+    }
     const what = err instanceof ServerStartError ? 'the server did not start' : err instanceof UnexpectedStatusError ? 'unexpected response' : 'error';
     console.error(`\n${what}: ${(err as Error).stack ?? String(err)}`);
     report.problems.push(`${what}: ${(err as Error).message.split('\n')[0]}`);
   } finally {
-    while (cleanups.length > mark) {
-      const { name, fn } = cleanups.pop()!;
-      await fn().catch((e: Error) => { report.problems.push(`cleanup "${name}" failed: ${e.message}`); });
-    }
+    report.problems.push(...await runCleanups(mark));
   }
   return report;
 }
@@ -155,18 +189,26 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  installSignalHandlers();
+  installInterruptHandlers();
 
   console.log('Lectern benchmark');
   console.log(machineLine());
+  const revision = serverRevision();
+  console.log(`server code: commit ${revision}`);
   console.log(`databases: ${opts.databases.join(', ')}; ${opts.lessons} lessons; reads ${opts.duration} s at ${opts.connections} connections (warm-up ${opts.warmup} s); ${opts.saves} saves`);
   const passed = PASS_THROUGH_ENV.filter((k) => process.env[k] !== undefined).map((k) => `${k}=${process.env[k]}`);
   if (passed.length) console.log(`server settings from the environment: ${passed.join(' ')}`);
 
   const reports: DbReport[] = [];
-  for (const kind of opts.databases) reports.push(await benchmarkOn(kind, opts));
+  for (const kind of opts.databases) {
+    reports.push(await benchmarkOn(kind, opts));
+    if (interrupted) {
+      console.error('interrupted: cleaned up, no summary');
+      return 130;
+    }
+  }
 
-  console.log(summary(reports));
+  console.log(summary(reports, revision));
   const failed = reports.some((r) => r.problems.length > 0);
   if (failed) console.log('\nThe benchmark FAILED (see PROBLEM lines): its figures do not measure correct answers.');
   return failed ? 1 : 0;

@@ -1,7 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,8 +15,20 @@ export const PASS_THROUGH_ENV = ['READ_CACHE_ENTRIES', 'API_LIMIT_MAX', 'GIT_FSY
 /** Settings the benchmark owns; inherited values are dropped so a run is reproducible. */
 const OWNED_ENV = ['DATA_DIR', 'PORT', 'HOST', 'LOG_LEVEL', 'ADMIN_TOKEN', 'DATABASE_URL', 'CONTENT_REPO'];
 
+/** The commit the server code is at, and whether its src/, migrations/, blocks/ or schemas/ differ from it. */
+export function serverRevision(): string {
+  try {
+    const git = (...args: string[]) => execFileSync('git', ['-C', REPO_ROOT, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const dirty = git('status', '--porcelain', '--', 'src', 'migrations', 'blocks', 'schemas') !== '';
+    return `${git('rev-parse', '--short', 'HEAD')}${dirty ? ' with uncommitted changes in src/migrations/blocks/schemas' : ''}`;
+  } catch {
+    return 'unknown (not a git checkout)';
+  }
+}
+
 const READY_TIMEOUT_MS = 90_000;
-const STOP_TIMEOUT_MS = 10_000;
+/** Longer than the server's own 10 s forced exit, so SIGKILL is for a server that hangs past that. */
+const STOP_TIMEOUT_MS = 15_000;
 /** Server log lines echoed to the console; the rest are counted. */
 const ECHO_LINES = 20;
 
@@ -63,7 +75,7 @@ export class ServerProcess {
   private readonly recent: string[] = [];
   private echoed = 0;
   private suppressed = 0;
-  private stopping = false;
+  private stopping: Promise<void> | null = null;
   private port = 0;
 
   get baseUrl(): string {
@@ -75,8 +87,11 @@ export class ServerProcess {
   }
 
   async start(opts: ServerOptions): Promise<void> {
-    this.dataDir = await mkdtemp(join(tmpdir(), 'lectern-bench-'));
+    // Synchronous, so that an exit at any moment finds the directory recorded (killSync).
+    this.dataDir = mkdtempSync(join(tmpdir(), 'lectern-bench-'));
     this.port = await freePort();
+    // stop() during the await above found no child to end: do not start one.
+    if (this.stopping) throw new ServerStartError('stopped before it started');
     const env: NodeJS.ProcessEnv = { ...process.env };
     for (const key of OWNED_ENV) delete env[key];
     Object.assign(env, {
@@ -118,8 +133,12 @@ export class ServerProcess {
   }
 
   /** SIGTERM, then SIGKILL after a timeout; then the data directory goes. Idempotent. */
-  async stop(): Promise<void> {
-    this.stopping = true;
+  stop(): Promise<void> {
+    this.stopping ??= this.doStop();
+    return this.stopping;
+  }
+
+  private async doStop(): Promise<void> {
     const child = this.child;
     if (child && child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
