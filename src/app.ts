@@ -58,7 +58,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     await version.start();
     const content: ContentContext = {
       database, blocks, types, revisions, now: opts.now ?? (() => new Date()),
-      onCommitted: (heads) => version.observeHeads(heads),
+      onLiveChange: (liveVersion) => version.observe(liveVersion),
     };
     const services: LecternServices = {
       config, database, repo, content, version,

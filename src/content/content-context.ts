@@ -1,6 +1,6 @@
 import type { BlockRegistry } from '../blocks/block-registry.js';
 import type { Database } from '../db/client.js';
-import type { Heads, RevisionStore } from '../history/revision-store.js';
+import type { RevisionStore } from '../history/revision-store.js';
 import type { PageTypeRegistry } from './page-types.js';
 
 /** Who is writing: the token's user. Becomes the git author of the commit. */
@@ -16,8 +16,8 @@ export interface ContentContext {
   blocks: BlockRegistry;
   types: PageTypeRegistry;
   revisions: RevisionStore;
-  /** Called in the writing process right after a write's refs moved (drops read caches). */
-  onCommitted: (heads: Heads) => void;
+  /** Called in the writing process when a write changed what the live site shows (drops public caches). */
+  onLiveChange: (liveVersion: number) => void;
   /** The clock; tests replace it. */
   now: () => Date;
 }

@@ -1,14 +1,15 @@
 import type { Database } from '../db/client.js';
-import { CONTENT_CHANNEL, headsToken, readHeads, type Heads } from '../history/revision-store.js';
+import { CONTENT_CHANNEL, readLiveVersion } from '../history/revision-store.js';
 
 /**
- * Knows when content changed in any process sharing the database: the writing process
- * tells it at once, other processes hear a NOTIFY, and a poll of the branch heads
- * catches whatever a lost connection missed. `generation` increases on every change;
- * caches keyed on it never serve content older than the last change they heard of.
+ * Knows when the live site changed in any process sharing the database: the writing
+ * process tells it at once, other processes hear a NOTIFY, and a poll of the live
+ * version catches whatever a lost connection missed. `generation` increases on every
+ * change; caches keyed on it never serve content older than the last change they heard
+ * of. Draft saves do not change the live version, so they leave public caches warm.
  */
 export class ContentVersion {
-  private token: string | null = null;
+  private version: number | null = null;
   private gen = 0;
   private timer: NodeJS.Timeout | null = null;
   private unlisten: (() => Promise<void>) | null = null;
@@ -25,28 +26,27 @@ export class ContentVersion {
     return () => this.listeners.delete(fn);
   }
 
-  /** Records a (possibly) new version; returns whether it was new. */
-  observe(token: string): boolean {
-    if (token === this.token) return false;
-    this.token = token;
+  /** Records a live version; returns whether it was newer than the last one seen. */
+  observe(version: number): boolean {
+    if (this.version !== null && version <= this.version) return false;
+    this.version = version;
     this.gen++;
     for (const fn of this.listeners) fn();
     return true;
   }
 
-  observeHeads(heads: Heads): void {
-    this.observe(headsToken(heads));
-  }
-
   async poll(): Promise<void> {
-    this.observeHeads(await readHeads(this.database.db));
+    this.observe(await readLiveVersion(this.database.db));
   }
 
   async start(): Promise<void> {
     await this.poll();
     // PGlite lives in one process: nobody else can write, so there is nothing to hear.
     if (this.database.kind === 'postgres') {
-      this.unlisten = await this.database.listen(CONTENT_CHANNEL, (payload) => this.observe(payload));
+      this.unlisten = await this.database.listen(CONTENT_CHANNEL, (payload) => {
+        const v = Number(payload);
+        if (Number.isSafeInteger(v)) this.observe(v);
+      });
       this.timer = setInterval(() => { this.poll().catch(() => {}); }, this.pollMs);
       this.timer.unref();
     }

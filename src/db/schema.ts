@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
-  boolean, index, integer, json, jsonb, pgTable, serial, text, timestamp, unique, uniqueIndex,
+  bigint, boolean, index, integer, json, jsonb, pgTable, serial, text, timestamp, unique, uniqueIndex,
 } from 'drizzle-orm/pg-core';
 
 /**
@@ -82,6 +82,16 @@ export const liveCommits = pgTable('live_commits', {
 export const gitRefs = pgTable('git_refs', {
   name: text('name').primaryKey(),
   commit: text('commit').notNull(),
+});
+
+/**
+ * The version of what the live site shows: bumped in the same transaction as any write
+ * a public reader could notice (the live branch moved, URL paths changed). Public read
+ * caches of every process are keyed on it; draft saves leave it alone.
+ */
+export const liveVersion = pgTable('live_version', {
+  id: integer('id').primaryKey(),
+  version: bigint('version', { mode: 'number' }).notNull(),
 });
 
 export const tokens = pgTable('tokens', {

@@ -1,13 +1,13 @@
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { LOCKS, type Database, type Db } from '../db/client.js';
-import { gitRefs } from '../db/schema.js';
+import { gitRefs, liveVersion } from '../db/schema.js';
 import type { CommitInput, GitRepo } from './git-repo.js';
 
 export type Branch = 'main' | 'live';
 export const BRANCHES: readonly Branch[] = ['main', 'live'];
 export type Heads = Record<Branch, string | null>;
 
-/** The channel on which every process hears that content changed. */
+/** The channel on which every process hears that the live site changed (payload: the live version). */
 export const CONTENT_CHANNEL = 'lectern_content';
 
 export async function readHeads(db: Db): Promise<Heads> {
@@ -17,8 +17,10 @@ export async function readHeads(db: Db): Promise<Heads> {
   return heads;
 }
 
-/** A token that changes whenever any branch moves: the content version readers cache by. */
-export const headsToken = (h: Heads) => `${h.main ?? '-'}:${h.live ?? '-'}`;
+export async function readLiveVersion(db: Db): Promise<number> {
+  const [row] = await db.select({ version: liveVersion.version }).from(liveVersion).where(eq(liveVersion.id, 1));
+  return row?.version ?? 0;
+}
 
 /**
  * One write: commits on the branches, then one database transaction, then the ref moves.
@@ -28,6 +30,9 @@ export const headsToken = (h: Heads) => `${h.main ?? '-'}:${h.live ?? '-'}`;
 export class WriteSession {
   private readonly moved = new Set<Branch>();
   private committed = false;
+  private structural = false;
+  /** The live version this write produced; null when public readers cannot notice it. */
+  liveVersion: number | null = null;
 
   constructor(readonly db: Db, readonly repo: GitRepo, readonly heads: Heads) {}
 
@@ -40,9 +45,15 @@ export class WriteSession {
     return oid;
   }
 
+  /** Says that public readers can notice this write although `live` may not move (URL paths changed). */
+  markPublicChange(): void {
+    this.structural = true;
+  }
+
   /**
    * Runs the database side of the write in one transaction, recording where the moved
-   * branches now point and telling every process that content changed.
+   * branches now point and, when public readers can notice the write, bumping the live
+   * version and telling every process.
    */
   async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
     const result = await this.db.transaction(async (tx) => {
@@ -52,7 +63,13 @@ export class WriteSession {
         await tx.insert(gitRefs).values({ name: branch, commit })
           .onConflictDoUpdate({ target: gitRefs.name, set: { commit } });
       }
-      if (this.moved.size) await tx.execute(sql`select pg_notify(${CONTENT_CHANNEL}, ${headsToken(this.heads)})`);
+      if (this.moved.has('live') || this.structural) {
+        const [row] = await tx.insert(liveVersion).values({ id: 1, version: 1 })
+          .onConflictDoUpdate({ target: liveVersion.id, set: { version: sql`${liveVersion.version} + 1` } })
+          .returning({ version: liveVersion.version });
+        this.liveVersion = row!.version;
+        await tx.execute(sql`select pg_notify(${CONTENT_CHANNEL}, ${String(this.liveVersion)})`);
+      }
       return value;
     });
     this.committed = true;
@@ -77,12 +94,13 @@ export class WriteSession {
 export class RevisionStore {
   constructor(private readonly database: Database, readonly repo: GitRepo) {}
 
-  async write<T>(fn: (session: WriteSession) => Promise<T>, onCommitted?: (heads: Heads) => void): Promise<T> {
+  /** `onLiveChange` hears the new live version, in this process, before the write returns. */
+  async write<T>(fn: (session: WriteSession) => Promise<T>, onLiveChange?: (version: number) => void): Promise<T> {
     return this.database.exclusive(LOCKS.writer, async (db) => {
       const session = new WriteSession(db, this.repo, await readHeads(db));
       const result = await fn(session);
-      const moved = await session.moveRefs();
-      if (moved.length) onCommitted?.(session.heads);
+      await session.moveRefs();
+      if (session.liveVersion !== null) onLiveChange?.(session.liveVersion);
       return result;
     });
   }

@@ -73,7 +73,7 @@ export async function createPage(ctx: ContentContext, actor: Actor, input: unkno
       return inserted!;
     });
     return row;
-  }, ctx.onCommitted);
+  }, ctx.onLiveChange);
 }
 
 /** A page type may only go where its parent's type (or the top level) allows it. */

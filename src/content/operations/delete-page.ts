@@ -33,6 +33,7 @@ export async function deletePage(ctx: ContentContext, actor: Actor, id: number, 
       })
       : null;
 
+    session.markPublicChange();
     await session.transaction(async (tx) => {
       await tx.insert(revisions).values({
         id: revisionId, pageId: id, commit, blob: null, action: 'delete', authorName: actor.name, tokenId: actor.tokenId, message: subject, createdAt: date,
@@ -43,5 +44,5 @@ export async function deletePage(ctx: ContentContext, actor: Actor, id: number, 
       await tx.delete(pages).where(like(pages.path, `${root.path}%`));
     });
     return { deleted: ids };
-  }, ctx.onCommitted);
+  }, ctx.onLiveChange);
 }

@@ -60,6 +60,8 @@ export async function movePage(ctx: ContentContext, actor: Actor, id: number, ar
       live = { doc: movedLive, blob, revisionId, commit };
     }
 
+    // Listings by tree position and URLs of live pages below change, live or not.
+    session.markPublicChange();
     return session.transaction(async (tx) => {
       await tx.insert(revisions).values({
         id: saved.revisionId, pageId: id, commit: saved.commit, blob: saved.blob, action: 'move',
@@ -85,5 +87,5 @@ export async function movePage(ctx: ContentContext, actor: Actor, id: number, ar
         throw err;
       }
     });
-  }, ctx.onCommitted);
+  }, ctx.onLiveChange);
 }

@@ -64,7 +64,7 @@ export async function publishPage(ctx: ContentContext, actor: Actor, id: number,
         throw err;
       }
     });
-  }, ctx.onCommitted);
+  }, ctx.onLiveChange);
 }
 
 /** Takes a page off the live branch; its drafts and history stay. */
@@ -87,5 +87,5 @@ export async function unpublishPage(ctx: ContentContext, actor: Actor, id: numbe
       }).where(eq(pages.id, id)).returning();
       return updated!;
     });
-  }, ctx.onCommitted);
+  }, ctx.onLiveChange);
 }

@@ -45,7 +45,11 @@ export async function updatePage(ctx: ContentContext, actor: Actor, id: number, 
           pageId: id, revisionId: saved.revisionId, commit: saved.liveCommit!, blob: saved.blob, action: 'publish', authorName: actor.name, createdAt: date,
         });
       }
-      if (urlSlug !== row.slug) await rewriteUrlPaths(tx, row, replaceLastSegment(row.urlPath, urlSlug));
+      if (urlSlug !== row.slug) {
+        // Live pages below may be reached by a new URL now.
+        await rewriteUrlPaths(tx, row, replaceLastSegment(row.urlPath, urlSlug));
+        session.markPublicChange();
+      }
       try {
         const [updated] = await tx.update(pages).set({
           slug: urlSlug,
@@ -70,7 +74,7 @@ export async function updatePage(ctx: ContentContext, actor: Actor, id: number, 
         throw err;
       }
     });
-  }, ctx.onCommitted);
+  }, ctx.onLiveChange);
 }
 
 export function checkExpectedRevision(row: PageRow, expected: number | undefined): void {

@@ -188,6 +188,21 @@ describe.each(DRIVERS)('Wagtail API v2 reads (%s)', (driver) => {
     expect((await get(`/api/v2/pages/${ids.zeta}/`, { 'if-none-match': detail.headers.etag as string })).statusCode).toBe(200);
   });
 
+  it('follows URL changes that do not touch the live branch, even when the old answer was cached', async () => {
+    const folder = (await t.as('editor', { method: 'POST', url: '/api/v2/pages/', payload: { type: 'lesson_index', title: 'Hidden folder' } })).json();
+    const child = (await t.as('editor', { method: 'POST', url: '/api/v2/pages/', payload: { type: 'lesson', title: 'Visible child', parent: folder.id, body: [], publish: true } })).json();
+    const url = `/api/v2/pages/${child.id}/`;
+    expect((await get(url)).json().meta.html_url).toBe('https://learn.example.com/hidden-folder/visible-child/');
+    expect((await get(url)).json().meta.html_url).toBe('https://learn.example.com/hidden-folder/visible-child/');
+    await t.as('editor', { method: 'PATCH', url: `/api/v2/pages/${folder.id}/`, payload: { slug: 'renamed' } });
+    expect((await get(url)).json().meta.html_url).toBe('https://learn.example.com/renamed/visible-child/');
+    await t.as('editor', { method: 'POST', url: `/api/v2/pages/${child.id}/move/`, payload: { parent: ids.course } });
+    expect((await get(url)).json().meta.html_url).toBe('https://learn.example.com/deep-learning/visible-child/');
+    // A draft edit of a live page changes nothing a public reader sees.
+    await t.as('editor', { method: 'PATCH', url, payload: { title: 'Draft title' } });
+    expect((await get(url)).json().title).toBe('Visible child');
+  });
+
   it('shows drafts to editors and reviewers with ?version=draft, never to anonymous readers', async () => {
     const drafts = await t.as('reviewer', { url: '/api/v2/pages/?version=draft&limit=20' });
     expect(drafts.statusCode).toBe(200);
