@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import git from 'isomorphic-git';
 import { createGitFs, syncDir } from './git-fs.js';
@@ -144,16 +144,17 @@ export class GitRepo {
   async moveRef(branch: string, oid: string, staleMs = 10_000): Promise<void> {
     const ref = join(this.gitdir, 'refs', 'heads', branch);
     const lock = `${ref}.lock`;
-    await mkdir(dirname(ref), { recursive: true });
+    fs.mkdirSync(dirname(ref), { recursive: true });
     for (let attempt = 0; ; attempt++) {
-      let handle;
+      let fd: number;
       try {
-        handle = await open(lock, 'wx');
+        fd = fs.openSync(lock, 'wx');
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        const age = await stat(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
+        let age = 0;
+        try { age = Date.now() - fs.statSync(lock).mtimeMs; } catch { /* released meanwhile */ }
         if (age > staleMs) {
-          await unlink(lock).catch(() => {});
+          try { fs.unlinkSync(lock); } catch { /* someone else broke it */ }
         } else if (attempt > 200) {
           throw new RefLockError(`${lock} is held by another writer`);
         } else {
@@ -162,16 +163,16 @@ export class GitRepo {
         continue;
       }
       try {
-        await handle.writeFile(`${oid}\n`);
-        if (this.fsync) await handle.sync();
+        fs.writeFileSync(fd, `${oid}\n`);
+        if (this.fsync) fs.fsyncSync(fd);
       } catch (err) {
-        await handle.close();
-        await unlink(lock).catch(() => {});
+        fs.closeSync(fd);
+        try { fs.unlinkSync(lock); } catch { /* gone */ }
         throw err;
       }
-      await handle.close();
-      await rename(lock, ref);
-      if (this.fsync) await syncDir(dirname(ref));
+      fs.closeSync(fd);
+      fs.renameSync(lock, ref);
+      if (this.fsync) syncDir(dirname(ref));
       return;
     }
   }
