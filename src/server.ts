@@ -36,6 +36,10 @@ async function main(): Promise<void> {
     app.log.info({ signal }, 'shutting down');
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
+    // Requests in flight finish; a keep-alive connection is closed as soon as it is idle,
+    // not when its client decides to hang up.
+    const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
+    sweep.unref();
     app.close().then(() => process.exit(0), (err) => {
       app.log.error({ err }, 'error while closing');
       process.exit(1);

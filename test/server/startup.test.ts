@@ -100,3 +100,32 @@ describe('starting the server with embedded defaults', () => {
     expect(res.stderr).toMatch(/PORT must be an integer/);
   });
 });
+
+describe('stopping the server', () => {
+  it('finishes a request in flight at SIGTERM, answers it, and exits promptly with 0', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lectern-stop-'));
+    const s = await startServer({ DATA_DIR: dir, ADMIN_TOKEN: 'stop-test-token-0123456789' });
+    try {
+      const { connect } = await import('node:net');
+      const socket = connect(s.port, '127.0.0.1');
+      await new Promise((r) => socket.once('connect', r));
+      let response = '';
+      socket.on('data', (d) => { response += d; });
+      const body = JSON.stringify({ type: 'lesson', title: 'In flight', body: [] });
+      // Headers and half the body now (keep-alive), the rest after SIGTERM.
+      socket.write(`POST /api/v2/pages/ HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\nAuthorization: Bearer stop-test-token-0123456789\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, 10)}`);
+      await new Promise((r) => setTimeout(r, 200));
+      const started = Date.now();
+      const exited = s.stop('SIGTERM');
+      await new Promise((r) => setTimeout(r, 100));
+      socket.write(body.slice(10));
+      expect(await exited).toBe(0);
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(response).toMatch(/^HTTP\/1\.1 201/);
+      socket.destroy();
+    } finally {
+      await s.stop('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
