@@ -1,7 +1,7 @@
 import type { PageType } from './page-types.js';
 
 /**
- * A page as stored: one canonical JSON file per page in git (`pages/<id>.json`) and the
+ * A page as stored: one canonical JSON file per page in git (`pages/<NN>/<id>.json`) and the
  * same document in the database. Common members first, then the page type's fields in
  * declaration order; blocks as `{type, value, id}`; other objects with sorted keys.
  */

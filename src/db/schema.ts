@@ -26,7 +26,7 @@ export const pages = pgTable('pages', {
   hasUnpublishedChanges: boolean('has_unpublished_changes').notNull().default(true),
   latestRevisionId: integer('latest_revision_id').notNull(),
   liveRevisionId: integer('live_revision_id'),
-  /** The page document of the latest revision, as in `main:pages/<id>.json` (json, not jsonb: key order is kept). */
+  /** The page document of the latest revision, as in git at `main:pages/<NN>/<id>.json` (json, not jsonb: key order is kept). */
   draft: json('draft').notNull(),
   /** The page document on the live branch; null when not live. */
   liveContent: json('live_content'),

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
+import { pageFile } from '../../src/history/git-repo.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DRIVERS } from '../helpers/env.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
@@ -26,7 +27,7 @@ describe.each(DRIVERS)('50 concurrent saves (%s)', (driver) => {
     expect(await revisionCount(page.id)).toBe(51);
     expect(commits() - before).toBe(50);
     const intros = git('log', '--format=%H', '-50', 'main').split('\n')
-      .map((sha) => JSON.parse(git('show', `${sha}:pages/${page.id}.json`)).intro as string);
+      .map((sha) => JSON.parse(git('show', `${sha}:${pageFile(page.id)}`)).intro as string);
     expect(new Set(intros)).toEqual(new Set(Array.from({ length: 50 }, (_, i) => `edit ${i}`)));
     expect(() => git('fsck', '--strict')).not.toThrow();
   });
@@ -43,7 +44,7 @@ describe.each(DRIVERS)('50 concurrent saves (%s)', (driver) => {
     // Each page's last committed edit is what the database shows as its draft.
     for (const p of pages) {
       const draft = (await t.as('reviewer', { url: `/api/v2/pages/${p.id}/?version=draft` })).json();
-      expect(JSON.parse(git('show', `main:pages/${p.id}.json`)).intro).toBe(draft.intro);
+      expect(JSON.parse(git('show', `main:${pageFile(p.id)}`)).intro).toBe(draft.intro);
     }
   });
 });

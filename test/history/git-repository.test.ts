@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pageFile } from '../../src/history/git-repo.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DRIVERS } from '../helpers/env.js';
 import { englishLesson, koreanLesson } from '../helpers/fixtures.js';
@@ -39,21 +40,21 @@ describe.each(DRIVERS)('the content repository, as real git sees it (%s)', (driv
 
   it('holds the latest draft on main and the published page on live', async () => {
     const draft = (await t.as('reviewer', { url: `/api/v2/pages/${ko.id}/?version=draft` })).json();
-    const onMain = JSON.parse(git('show', `main:pages/${ko.id}.json`));
+    const onMain = JSON.parse(git('show', `main:${pageFile(ko.id)}`));
     expect(onMain).toMatchObject({ id: ko.id, title: draft.title, intro: '초안만 바뀜', body: draft.body });
-    const onLive = JSON.parse(git('show', `live:pages/${ko.id}.json`));
+    const onLive = JSON.parse(git('show', `live:${pageFile(ko.id)}`));
     expect(onLive.intro).toBe('수정된 소개');
     const live = (await t.app.inject({ url: `/api/v2/pages/${ko.id}/` })).json();
     expect(onLive).toMatchObject({ intro: live.intro, body: live.body, title: live.title });
-    expect(JSON.parse(git('show', `live:pages/${en.id}.json`)).title).toBe('Gradient Descent, Step by Step');
+    expect(JSON.parse(git('show', `live:${pageFile(en.id)}`)).title).toBe('Gradient Descent, Step by Step');
     expect(git('log', '--format=%s', 'live').trim().split('\n')).toHaveLength(2);
   });
 
   it('stores pages as canonical, pretty-printed JSON, so diffs read well', () => {
-    const file = git('show', `main:pages/${ko.id}.json`);
+    const file = git('show', `main:${pageFile(ko.id)}`);
     expect(file).toBe(`${JSON.stringify(JSON.parse(file), null, 2)}\n`);
     expect(Object.keys(JSON.parse(file)).slice(0, 5)).toEqual(['id', 'type', 'parent', 'title', 'slug']);
-    const diff = git('diff', 'live', 'main', '--', `pages/${ko.id}.json`);
+    const diff = git('diff', 'live', 'main', '--', pageFile(ko.id));
     expect(diff).toContain('-  "intro": "수정된 소개",');
     expect(diff).toContain('+  "intro": "초안만 바뀜",');
   });
@@ -64,7 +65,7 @@ describe.each(DRIVERS)('the content repository, as real git sees it (%s)', (driv
     try {
       execFileSync('git', ['clone', '--quiet', join(t.dir, 'content.git'), join(target, 'c')]);
       const files = execFileSync('git', ['-C', join(target, 'c'), 'ls-files'], { encoding: 'utf8' }).trim().split('\n');
-      expect(files).toEqual([`pages/${ko.id}.json`, `pages/${en.id}.json`].sort());
+      expect(files).toEqual([pageFile(ko.id), pageFile(en.id)].sort());
     } finally {
       rmSync(target, { recursive: true, force: true });
     }
@@ -73,8 +74,8 @@ describe.each(DRIVERS)('the content repository, as real git sees it (%s)', (driv
   it('indexes every revision in the database with its commit and blob', async () => {
     const revs = (await t.as('reviewer', { url: `/api/v2/pages/${ko.id}/revisions/` })).json().items as { commit: string; blob: string }[];
     expect(revs).toHaveLength(3);
-    const commits = git('log', '--format=%H', 'main', '--', `pages/${ko.id}.json`).trim().split('\n');
+    const commits = git('log', '--format=%H', 'main', '--', pageFile(ko.id)).trim().split('\n');
     expect(revs.map((r) => r.commit)).toEqual(commits);
-    for (const r of revs) expect(git('rev-parse', `${r.commit}:pages/${ko.id}.json`).trim()).toBe(r.blob);
+    for (const r of revs) expect(git('rev-parse', `${r.commit}:${pageFile(ko.id)}`).trim()).toBe(r.blob);
   });
 });

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pageFile } from '../../src/history/git-repo.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
@@ -32,7 +33,7 @@ describe('recovering from a writer killed mid-save', () => {
     git('update-ref', 'refs/heads/main', 'main~2');
     const fixed = await t.app.lectern.content.revisions.repairRefs();
     expect(fixed).toEqual([expect.stringMatching(/^main: [0-9a-f]{40} -> [0-9a-f]{40}$/)]);
-    expect(JSON.parse(git('show', `main:pages/${pageId}.json`)).intro).toBe('three');
+    expect(JSON.parse(git('show', `main:${pageFile(pageId)}`)).intro).toBe('three');
     expect(Number(git('rev-list', '--count', 'main'))).toBe(4);
     expect(await t.app.lectern.content.revisions.repairRefs()).toEqual([]);
   });
@@ -43,7 +44,7 @@ describe('recovering from a writer killed mid-save', () => {
     const old = new Date(Date.now() - 60_000);
     utimesSync(lock, old, old);
     expect((await save('after the crash')).statusCode).toBe(200);
-    expect(JSON.parse(git('show', `main:pages/${pageId}.json`)).intro).toBe('after the crash');
+    expect(JSON.parse(git('show', `main:${pageFile(pageId)}`)).intro).toBe('after the crash');
     expect(() => git('fsck', '--strict')).not.toThrow();
   });
 });

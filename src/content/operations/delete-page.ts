@@ -22,13 +22,13 @@ export async function deletePage(ctx: ContentContext, actor: Actor, id: number, 
     const body = ids.length > 1 ? `${subject}\n\nDeleted pages: ${ids.join(', ')}` : subject;
     const revisionId = await nextRevisionId(db);
     const commit = await session.commit('main', {
-      changes: new Map(ids.map((i) => [`${i}.json`, null])),
+      changes: new Map(ids.map((i) => [i, null])),
       author, date, message: formatCommitMessage(body, { pageId: id, revisionId, action: 'delete' }),
     });
     const liveIds = subtree.filter((r) => r.live).map((r) => r.id);
     const liveCommit = liveIds.length
       ? await session.commit('live', {
-        changes: new Map(liveIds.map((i) => [`${i}.json`, null])),
+        changes: new Map(liveIds.map((i) => [i, null])),
         author, date, message: formatCommitMessage(body, { pageId: id, revisionId: null, action: 'delete' }),
       })
       : null;

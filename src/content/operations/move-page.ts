@@ -52,7 +52,7 @@ export async function movePage(ctx: ContentContext, actor: Actor, id: number, ar
       const blob = row.hasUnpublishedChanges ? await session.repo.writeBlob(serializePageDoc(movedLive)) : saved.blob;
       const revisionId = row.hasUnpublishedChanges ? row.liveRevisionId : saved.revisionId;
       const commit = await session.commit('live', {
-        changes: new Map([[`${id}.json`, blob]]),
+        changes: new Map([[id, blob]]),
         author: { name: actor.name, email: authorEmail(actor.name, actor.email) },
         date,
         message: formatCommitMessage(saved.message, { pageId: id, revisionId, action: 'move' }),

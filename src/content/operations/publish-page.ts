@@ -36,7 +36,7 @@ export async function publishPage(ctx: ContentContext, actor: Actor, id: number,
     const date = ctx.now();
     const subject = opts.message?.trim() || `Publish ${doc.type} "${doc.title}"`;
     const commit = await session.commit('live', {
-      changes: new Map([[`${id}.json`, blob]]),
+      changes: new Map([[id, blob]]),
       author: { name: actor.name, email: authorEmail(actor.name, actor.email) },
       date,
       message: formatCommitMessage(subject, { pageId: id, revisionId, action: 'publish' }),
@@ -75,7 +75,7 @@ export async function unpublishPage(ctx: ContentContext, actor: Actor, id: numbe
     const date = ctx.now();
     const doc = draftOf(row);
     const commit = await session.commit('live', {
-      changes: new Map([[`${id}.json`, null]]),
+      changes: new Map([[id, null]]),
       author: { name: actor.name, email: authorEmail(actor.name, actor.email) },
       date,
       message: formatCommitMessage(opts.message?.trim() || `Unpublish ${doc.type} "${doc.title}"`, { pageId: id, revisionId: row.liveRevisionId, action: 'unpublish' }),

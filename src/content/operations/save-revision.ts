@@ -26,7 +26,7 @@ export async function saveRevision(session: WriteSession, args: {
   const blob = await session.repo.writeBlob(serializePageDoc(doc));
   const author = { name: actor.name, email: authorEmail(actor.name, actor.email) };
   const subject = args.message?.trim() || args.defaultMessage;
-  const file = new Map([[`${doc.id}.json`, blob]]);
+  const file = new Map([[doc.id, blob]]);
   const commit = await session.commit('main', {
     changes: file, author, date, message: formatCommitMessage(subject, { pageId: doc.id, revisionId, action }),
   });

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
+import { pageFile } from '../../../src/history/git-repo.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isBlockId } from '../../../src/blocks/block-ids.js';
 import { DRIVERS } from '../../helpers/env.js';
@@ -90,7 +91,7 @@ describe.each(DRIVERS)('page writes (%s)', (driver) => {
     expect(res.statusCode).toBe(201);
     const page = res.json();
     expect(page.body[0].value).toBe('<p>Hi <a>l</a></p>');
-    const file = git('show', `main:pages/${page.id}.json`);
+    const file = git('show', `main:${pageFile(page.id)}`);
     expect(file).not.toMatch(/<script|onmouseover|javascript:/);
   });
 
@@ -158,8 +159,8 @@ describe.each(DRIVERS)('page writes (%s)', (driver) => {
     expect(badBody.statusCode).toBe(400);
     expect(badBody.json().errors[0]).toMatchObject({ path: '/parent' });
     // The git files say where the pages are.
-    expect(JSON.parse(git('show', `main:pages/${child.id}.json`)).parent).toBe(b.id);
-    expect(JSON.parse(git('show', `live:pages/${child.id}.json`)).parent).toBe(b.id);
+    expect(JSON.parse(git('show', `main:${pageFile(child.id)}`)).parent).toBe(b.id);
+    expect(JSON.parse(git('show', `live:${pageFile(child.id)}`)).parent).toBe(b.id);
   });
 
   it('deletes a page and its subtree; their history stays in git', async () => {
@@ -170,9 +171,9 @@ describe.each(DRIVERS)('page writes (%s)', (driver) => {
     expect(del.json()).toEqual({ deleted: [top.id, kid.id] });
     expect((await t.app.inject({ url: `/api/v2/pages/${kid.id}/` })).statusCode).toBe(404);
     expect((await t.as('editor', { url: `/api/v2/pages/${kid.id}/?version=draft` })).statusCode).toBe(404);
-    expect(() => git('cat-file', '-e', `main:pages/${kid.id}.json`)).toThrow();
-    expect(() => git('cat-file', '-e', `live:pages/${kid.id}.json`)).toThrow();
-    const history = git('log', '--format=%s', 'main', '--', `pages/${kid.id}.json`).trim().split('\n');
+    expect(() => git('cat-file', '-e', `main:${pageFile(kid.id)}`)).toThrow();
+    expect(() => git('cat-file', '-e', `live:${pageFile(kid.id)}`)).toThrow();
+    const history = git('log', '--format=%s', 'main', '--', pageFile(kid.id)).trim().split('\n');
     expect(history).toHaveLength(2);
     expect(history[0]).toMatch(/^Delete lesson_index "Doomed" and 1 page/);
     expect((await t.as('editor', { method: 'DELETE', url: `/api/v2/pages/${top.id}/` })).statusCode).toBe(404);
