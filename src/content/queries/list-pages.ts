@@ -16,6 +16,8 @@ export interface PageQuery {
   filters?: { field: QueryField; value: string | number | boolean | Date }[];
   order?: { field: QueryField; descending: boolean }[] | 'random';
   search?: { terms: string[]; operator: 'and' | 'or' };
+  /** The document members the caller reads; all of them when absent. */
+  members?: readonly string[];
   limit: number;
   offset: number;
 }
@@ -71,25 +73,36 @@ function ordering(q: PageQuery): SQL[] {
 
 /**
  * The columns of a page row for reading one version: the other version's document (up
- * to megabytes of JSON per page) is neither fetched nor parsed.
+ * to megabytes of JSON per page) is neither fetched nor parsed. With `members`, only
+ * those members of the document are fetched (a listing of titles needs no bodies).
  */
-function columnsFor(version: Version) {
+function columnsFor(version: Version, members?: readonly string[]) {
   const { draft, liveContent, searchText, ...rest } = getTableColumns(pages);
-  return version === 'live' ? { ...rest, liveContent, draft: sql<unknown>`null` } : { ...rest, draft, liveContent: sql<unknown>`null` };
+  const column = version === 'live' ? liveContent : draft;
+  const doc = members
+    ? sql<unknown>`json_build_object(${sql.join(members.map((m) => sql`${m}::text, ${column}->${m}`), sql`, `)})`
+    : column;
+  return version === 'live' ? { ...rest, liveContent: doc, draft: sql<unknown>`null` } : { ...rest, draft: doc, liveContent: sql<unknown>`null` };
 }
 
-/** The page listing behind `GET /api/v2/pages/` (and GraphQL `pages`). */
+/**
+ * The page listing behind `GET /api/v2/pages/` (and GraphQL `pages`). Pages are chosen
+ * first (ids only, sorted and limited), then read: documents are stored as `json` text
+ * to keep their key order, and reading a member parses the whole document, so only the
+ * pages on this page of results are read. The total is counted apart for the same reason.
+ */
 export async function listPages(db: Db, q: PageQuery): Promise<PageList> {
   const where = conditions(q);
-  const rows = await db.select({ page: columnsFor(q.version), total: sql<number>`count(*) over ()`.mapWith(Number) })
-    .from(pages).where(where).orderBy(...ordering(q)).limit(q.limit).offset(q.offset);
-  let total = rows[0]?.total;
-  if (total === undefined) {
-    // Nothing on this page of results (limit 0, or past the end): count separately.
-    const [c] = await db.select({ n: sql<number>`count(*)`.mapWith(Number) }).from(pages).where(where);
-    total = c?.n ?? 0;
-  }
-  return { total, rows: rows.map((r) => ({ ...r.page, searchText: '' }) as PageRow) };
+  const chosen = q.limit === 0 ? [] : await db.select({ id: pages.id }).from(pages).where(where).orderBy(...ordering(q)).limit(q.limit).offset(q.offset);
+  const ids = chosen.map((r) => r.id);
+  // A first page that is not full holds every match (the usual lookup by slug).
+  const complete = q.offset === 0 && ids.length < q.limit;
+  const [read, counted] = await Promise.all([
+    ids.length ? db.select(columnsFor(q.version, q.members)).from(pages).where(inArray(pages.id, ids)) : Promise.resolve([]),
+    complete ? Promise.resolve([{ n: ids.length }]) : db.select({ n: sql<number>`count(*)`.mapWith(Number) }).from(pages).where(where),
+  ]);
+  const byId = new Map(read.map((r) => [r.id, { ...r, searchText: '' } as PageRow]));
+  return { total: counted[0]?.n ?? 0, rows: ids.map((id) => byId.get(id)).filter((r): r is PageRow => r !== undefined) };
 }
 
 /** A page by id if it is visible in `version` (live: published; draft: any). */

@@ -125,8 +125,23 @@ export async function parseListingQuery(q: Record<string, string>, deps: Listing
     if (err instanceof FieldsError) throw bad(err.message);
     throw err;
   }
+  query.members = documentMembers(selection);
   return { query, selection, pageType };
 }
+
+/** The members of a page document the selected fields read (see serializePage). */
+function documentMembers(selection: FieldSelection): string[] {
+  const fromMeta: Record<string, string> = { show_in_menus: 'show_in_menus', seo_title: 'seo_title', search_description: 'search_description' };
+  const members = new Set<string>(['slug']);
+  for (const name of selection.order) {
+    if (name === 'id' || DOCLESS_META.has(name)) continue;
+    members.add(fromMeta[name] ?? name);
+  }
+  return [...members];
+}
+
+/** Meta fields that come from the page row, not its document. */
+const DOCLESS_META = new Set(['type', 'detail_url', 'html_url', 'slug', 'first_published_at', 'last_published_at', 'alias_of']);
 
 function parseOrder(raw: string, fields: Map<string, QueryField>, hasOffset: boolean): PageQuery['order'] {
   const items = raw.split(',');
