@@ -45,6 +45,32 @@ describe.each(DRIVERS)('page writes (%s)', (driver) => {
     expect(read.json().body.map((b: { id: string }) => b.id)).toEqual(after.map((b) => b.id));
   });
 
+  it('keeps the ids of list items and nested-stream blocks when a client sends the body back', async () => {
+    const created = (await create({
+      type: 'lesson', title: 'Composite',
+      body: [
+        { type: 'quiz', value: { question: '<p>2 + 2?</p>', choices: [{ text: '4', correct: true }, { text: '5' }] } },
+        { type: 'exercise', value: { title: 'Try', instructions: [{ type: 'jupyter', value: { code: 'print(4)' } }] } },
+      ],
+    })).json();
+    const quiz = created.body[0].value;
+    const exercise = created.body[1].value;
+    expect(quiz.choices.map((c: { type: string }) => c.type)).toEqual(['item', 'item']);
+    const ids = [...quiz.choices.map((c: { id: string }) => c.id), exercise.instructions[0].id];
+    expect(ids.every(isBlockId)).toBe(true);
+    // The editor changes a choice's text and adds a cell, sending everything else back as it came.
+    quiz.choices[1].value.text = 'five';
+    exercise.instructions.push({ type: 'code', value: { language: 'python', source: 'x = 1' } });
+    const saved = (await patch(created.id, { body: created.body })).json();
+    const again = [...saved.body[0].value.choices.map((c: { id: string }) => c.id), saved.body[1].value.instructions[0].id];
+    expect(again).toEqual(ids);
+    expect(saved.body[0].value.choices[1].value).toEqual({ text: 'five', correct: false });
+    expect(isBlockId(saved.body[1].value.instructions[1].id)).toBe(true);
+    const dup = await patch(created.id, { body: [created.body[0], { type: 'exercise', value: { title: 'x', instructions: [{ type: 'text', value: 'y', id: ids[0] }] } }] });
+    expect(dup.statusCode).toBe(400);
+    expect(dup.json().errors[0]).toMatchObject({ path: '/body/1/value/instructions/0/id', message: expect.stringContaining('duplicate block id') });
+  });
+
   it('rejects invalid blocks with a pointer into the request and writes nothing', async () => {
     const commitsBefore = commitCount();
     const listBefore = (await t.as('editor', { method: 'GET', url: '/api/v2/pages/?version=draft&limit=20' })).json().meta.total_count;
