@@ -17,7 +17,7 @@ import type { Config } from './config.js';
 import type { ContentContext } from './content/content-context.js';
 import { ContentVersion } from './content/content-version.js';
 import { PageTypeRegistry } from './content/page-types.js';
-import { LOCKS, openDatabase, type Database } from './db/client.js';
+import { LOCKS, openDatabase, type Database, type Db } from './db/client.js';
 import { GitRepo } from './history/git-repo.js';
 import { RevisionStore } from './history/revision-store.js';
 import type { LecternServices } from './services.js';
@@ -44,7 +44,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   const database = opts.database ?? await openDatabase({ url: config.databaseUrl, pgliteDir: config.pgliteDir });
   try {
     await database.migrate();
-    const adminToken = await database.exclusive(LOCKS.migrate, (db) => db.transaction((tx) => bootstrapAdminToken(tx as never, config.adminToken)));
+    const adminToken = await database.exclusive(LOCKS.migrate, (db) => db.transaction((tx) => bootstrapAdminToken(tx as unknown as Db, config.adminToken)));
     if (adminToken) opts.onAdminToken?.(adminToken);
 
     const blocks = BlockRegistry.load(BLOCKS_DIR);

@@ -57,6 +57,10 @@ export class TokenAuthenticator {
     const principal = await findActiveToken(this.db, token);
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(token, { principal, expires: now + this.ttlMs });
+    // At most once per cache period per token; a failure here must not fail the request.
+    if (principal) {
+      this.db.update(tokens).set({ lastUsedAt: new Date(now) }).where(eq(tokens.id, principal.tokenId)).then(() => {}, () => {});
+    }
     return principal;
   }
 

@@ -138,16 +138,15 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
       let broken = false;
       try {
         await conn.query('select pg_advisory_lock($1, $2)', [LOCK_NAMESPACE, key]);
-        try {
-          return await fn(drizzlePg({ client: conn, schema }) as unknown as Db);
-        } finally {
-          await conn.query('select pg_advisory_unlock($1, $2)', [LOCK_NAMESPACE, key]).catch(() => { broken = true; });
-        }
       } catch (err) {
-        broken = true;
+        conn.release(true);
         throw err;
+      }
+      try {
+        return await fn(drizzlePg({ client: conn, schema }) as unknown as Db);
       } finally {
-        // A connection whose state is unknown is destroyed, which also drops its locks.
+        // If the unlock fails the connection's state is unknown: destroying it drops its locks.
+        await conn.query('select pg_advisory_unlock($1, $2)', [LOCK_NAMESPACE, key]).catch(() => { broken = true; });
         conn.release(broken);
       }
     });

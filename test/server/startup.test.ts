@@ -89,6 +89,8 @@ describe('starting the server with embedded defaults', () => {
     expect((await api(s.url, '/api/v2/pages/', { method: 'POST', token: other, body: { type: 'lesson', title: 'x', body: [] } })).status).toBe(201);
     await s.stop();
 
+    const used = (await cli(dir, 'token', 'list')).stdout.split('\n').find((l) => l.includes('Rita'))!;
+    expect(used.split('\t')[4]).toMatch(/^\d{4}-\d\d-\d\dT/);
     expect((await cli(dir, 'token', 'revoke', '2')).code).toBe(0);
     const again = await start({ DATA_DIR: dir });
     expect((await api(again.url, '/api/v2/pages/', { method: 'POST', token: other, body: { type: 'lesson', title: 'y', body: [] } })).status).toBe(401);
