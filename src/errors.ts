@@ -70,6 +70,7 @@ export const Errors = {
   slugTaken: define('CMS_ERR_PAGE_SLUG_TAKEN', 409, 'the slug "%s" is already in use by a sibling page'),
   moveIntoSelf: define('CMS_ERR_PAGE_MOVE_CYCLE', 400, 'a page cannot be moved under itself or its descendants'),
   notLive: define('CMS_ERR_PAGE_NOT_LIVE', 409, 'page %s is not live'),
+  mergeConflict: define('CMS_ERR_PAGE_MERGE_CONFLICT', 409, 'the edit conflicts with changes saved since revision %s'),
   staleRevision: define('CMS_ERR_PAGE_STALE_REVISION', 412, 'the page has changed: revision %s is current, not %s'),
   revisionNotFound: define('CMS_ERR_REVISION_NOT_FOUND', 404, 'revision %s of page %s does not exist'),
 

@@ -76,6 +76,7 @@ export function cleanPageInput(types: PageTypeRegistry, blocks: BlockRegistry, i
     errors.push({ path: '/parent', message: 'use POST /api/v2/pages/{id}/move/ to change the parent of a page' });
   }
   if (!current && input.title === undefined) errors.push({ path: '/title', message: 'is required' });
+  if (!current && input.base_revision !== undefined) errors.push({ path: '/base_revision', message: 'only applies to PATCH (a page being created has no revisions)' });
 
   const ctx = newCleanContext(blocks);
   const fields: Record<string, unknown> = {};

@@ -140,6 +140,18 @@ export interface PagePublish {
   message?: string;
 }
 
+export interface PageRevert {
+  /**
+   * The revision whose content the new draft revision takes (block ids included).
+   */
+  revision: number;
+  message?: string;
+  /**
+   * Publish the new revision at once.
+   */
+  publish?: boolean;
+}
+
 /**
  * The members every page payload may carry besides its page type's own fields (DESIGN.md §4). On create, `type` and `title` are required; on PATCH every member is optional and absent members keep their value.
  */
@@ -169,4 +181,8 @@ export interface PageWrite {
    * Publish the new revision at once.
    */
   publish?: boolean;
+  /**
+   * PATCH only: the revision this edit was made from. When others saved since, the edit is merged block by block with their changes (409 when both touched the same field or block).
+   */
+  base_revision?: number;
 }

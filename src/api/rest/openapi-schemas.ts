@@ -4,6 +4,7 @@ import { pageJsonSchemas, pageSchemaId, pageWriteSchemaId } from '../../content/
 import type { PageTypeRegistry } from '../../content/page-types.js';
 import pageMoveSchema from '../../../schemas/api/page-move.json' with { type: 'json' };
 import pagePublishSchema from '../../../schemas/api/page-publish.json' with { type: 'json' };
+import pageRevertSchema from '../../../schemas/api/page-revert.json' with { type: 'json' };
 
 /**
  * Route schemas. Everything about content comes from blocks/ and schemas/ (via the
@@ -26,8 +27,9 @@ export const errorSchema: JsonSchema = {
       type: 'array',
       items: {
         type: 'object',
-        properties: { path: { type: 'string', description: 'JSON pointer into the request body.' }, message: { type: 'string' } },
+        properties: { path: { type: 'string', description: 'JSON pointer into the request body (or the current draft, for merge conflicts).' }, message: { type: 'string' }, block_id: { type: 'string' } },
         required: ['path', 'message'],
+        additionalProperties: true,
       },
     },
   },
@@ -59,7 +61,7 @@ const pageMetaSchema: JsonSchema = {
 
 /** Every shared schema, for app.addSchema (and so for components.schemas in OpenAPI). */
 export function sharedSchemas(blocks: BlockRegistry, types: PageTypeRegistry): JsonSchema[] {
-  return [errorSchema, pageMetaSchema, pageMoveSchema, pagePublishSchema, ...blockJsonSchemas(blocks), ...pageJsonSchemas(types)];
+  return [errorSchema, pageMetaSchema, pageMoveSchema, pagePublishSchema, pageRevertSchema, ...blockJsonSchemas(blocks), ...pageJsonSchemas(types)];
 }
 
 const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, { $ref: 'Error#' }]));
@@ -122,13 +124,18 @@ export function pageWriteSchemas(types: PageTypeRegistry) {
   const ifMatch = { type: 'object', properties: { 'if-match': str('An ETag of the page (or a revision id): 412 when the page has moved on.') } };
   return {
     create: { tags: ['pages'], summary: 'Create a page', body: writeBody, response: { 201: page, ...errors(400, 401, 403, 409) } },
-    update: { tags: ['pages'], summary: 'Save a new draft revision', params: idParams, headers: ifMatch, body: patchBody, response: { 200: page, ...errors(400, 401, 403, 404, 409, 412) } },
+    update: {
+      tags: ['pages'],
+      summary: 'Save a new draft revision (merged with concurrent saves when base_revision is older than the latest)',
+      params: idParams, headers: ifMatch, body: patchBody, response: { 200: page, ...errors(400, 401, 403, 404, 409, 412) },
+    },
     remove: {
       tags: ['pages'], summary: 'Delete a page and its subtree (history stays in git)', params: idParams,
       response: { 200: { type: 'object', properties: { deleted: { type: 'array', items: { type: 'integer' } } } }, ...errors(401, 403, 404) },
     },
     publish: { tags: ['pages'], summary: 'Publish the latest (or a given) revision', params: idParams, body: { $ref: `${pagePublishSchema.$id}#` }, response: { 200: page, ...errors(400, 401, 403, 404, 409) } },
     unpublish: { tags: ['pages'], summary: 'Take a page off the live site', params: idParams, response: { 200: page, ...errors(401, 403, 404, 409) } },
+    revert: { tags: ['history'], summary: 'A new draft revision with the content of an earlier one', params: idParams, headers: ifMatch, body: { $ref: `${pageRevertSchema.$id}#` }, response: { 200: page, ...errors(400, 401, 403, 404, 409, 412) } },
     move: { tags: ['pages'], summary: 'Move a page under another parent', params: idParams, body: { $ref: `${pageMoveSchema.$id}#` }, response: { 200: page, ...errors(400, 401, 403, 404, 409) } },
   };
 }

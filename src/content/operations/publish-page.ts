@@ -6,7 +6,7 @@ import type { Actor, ContentContext } from '../content-context.js';
 import { serializePageDoc, type PageDoc } from '../page-document.js';
 import { draftOf, getRevisionRow, isSlugConflict, requirePageRow, rewriteUrlPaths, takenSlugs, type PageRow } from '../page-store.js';
 import { searchTextOf } from '../search-text.js';
-import { replaceLastSegment } from './update-page.js';
+import { replaceLastSegment } from './commit-draft.js';
 
 /** Publishes the latest revision of a page, or an earlier one: a commit on `live`. */
 export async function publishPage(ctx: ContentContext, actor: Actor, id: number, opts: { revision?: number; message?: string } = {}): Promise<PageRow> {
