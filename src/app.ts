@@ -17,6 +17,7 @@ import type { Config } from './config.js';
 import type { ContentContext } from './content/content-context.js';
 import { ContentVersion } from './content/content-version.js';
 import { PageTypeRegistry } from './content/page-types.js';
+import { Scheduler } from './content/scheduler.js';
 import { LOCKS, openDatabase, type Database, type Db } from './db/client.js';
 import { GitRepo } from './history/git-repo.js';
 import { RevisionStore } from './history/revision-store.js';
@@ -60,8 +61,9 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
       database, blocks, types, revisions, now: opts.now ?? (() => new Date()),
       onLiveChange: (liveVersion) => version.observe(liveVersion),
     };
+    const scheduler = new Scheduler(content, config.schedulerIntervalMs, (err) => app.log.error({ err }, 'scheduled publishing failed'));
     const services: LecternServices = {
-      config, database, repo, content, version,
+      config, database, repo, content, version, scheduler,
       auth: new TokenAuthenticator(database.db),
       cache: new ReadCache(version, config.readCacheEntries),
     };
@@ -75,7 +77,9 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     });
     if (repaired.length) app.log.warn({ repaired }, 'git refs lagged the database and were repaired');
     app.decorate('lectern', services);
+    app.addHook('onReady', async () => { scheduler.start(); });
     app.addHook('onClose', async () => {
+      await scheduler.stop();
       await version.stop();
       await database.close();
     });

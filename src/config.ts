@@ -23,6 +23,8 @@ export interface Config {
   readonly bodyLimitBytes: number;
   /** fsync git objects and refs before acknowledging a save (power-loss safety; slower). */
   readonly gitFsync: boolean;
+  /** How often (ms) the scheduler publishes and unpublishes what is due; 0 turns it off. */
+  readonly schedulerIntervalMs: number;
   readonly logLevel: string;
   readonly trustProxy: boolean;
 }
@@ -90,6 +92,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     contentPollMs: int(env, 'CONTENT_POLL_MS', 500, 50, 60_000),
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 5 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     gitFsync: bool(env, 'GIT_FSYNC', false),
+    schedulerIntervalMs: int(env, 'SCHEDULER_INTERVAL_MS', 5000, 0, 86_400_000),
     logLevel,
     trustProxy: bool(env, 'TRUST_PROXY', false),
     ...overrides,

@@ -3,6 +3,7 @@ import type { TokenAuthenticator } from './auth/tokens.js';
 import type { Config } from './config.js';
 import type { ContentContext } from './content/content-context.js';
 import type { ContentVersion } from './content/content-version.js';
+import type { Scheduler } from './content/scheduler.js';
 import type { Database } from './db/client.js';
 import type { GitRepo } from './history/git-repo.js';
 
@@ -15,6 +16,7 @@ export interface LecternServices {
   auth: TokenAuthenticator;
   version: ContentVersion;
   cache: ReadCache;
+  scheduler: Scheduler;
 }
 
 declare module 'fastify' {

@@ -33,6 +33,11 @@ export const pages = pgTable('pages', {
   liveBlob: text('live_blob'),
   /** Title and text of the live content, for `search`. */
   searchText: text('search_text').notNull().default(''),
+  /** A publish scheduled for later: this revision goes live at `goLiveAt` (the scheduler does it). */
+  scheduledRevisionId: integer('scheduled_revision_id'),
+  goLiveAt: timestamp('go_live_at', { withTimezone: true, mode: 'date' }),
+  /** When the live page is taken off the live site (the scheduler does it). */
+  expireAt: timestamp('expire_at', { withTimezone: true, mode: 'date' }),
   firstPublishedAt: timestamp('first_published_at', { withTimezone: true, mode: 'date' }),
   lastPublishedAt: timestamp('last_published_at', { withTimezone: true, mode: 'date' }),
   createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
@@ -43,6 +48,8 @@ export const pages = pgTable('pages', {
   index('pages_url_path_idx').on(t.urlPath),
   index('pages_type_slug_idx').on(t.type, t.slug),
   index('pages_parent_draft_slug_idx').on(t.parentId, t.draftSlug),
+  index('pages_go_live_at_idx').on(t.goLiveAt),
+  index('pages_expire_at_idx').on(t.expireAt),
 ]);
 
 /** One row per commit on `main`: every save of a page (create, update, move, revert, delete). */
@@ -62,6 +69,27 @@ export const revisions = pgTable('revisions', {
   index('revisions_page_idx').on(t.pageId, t.id),
   uniqueIndex('revisions_commit_idx').on(t.commit),
 ]);
+
+/**
+ * What each revision did to each block (top-level and nested): the index behind a block's
+ * history ("who last touched this cell"), so it is read without walking git.
+ */
+export const blockChanges = pgTable('block_changes', {
+  id: serial('id').primaryKey(),
+  pageId: integer('page_id').notNull(),
+  revisionId: integer('revision_id').notNull(),
+  blockId: text('block_id').notNull(),
+  blockType: text('block_type').notNull(),
+  /** added, changed, removed, or unchanged when the block only moved. */
+  op: text('op').notNull(),
+  moved: boolean('moved').notNull().default(false),
+  /** The stream field of the top-level block it is in (body…). */
+  field: text('field').notNull(),
+  /** The block it is nested in, for list items and blocks of nested streams. */
+  parentBlockId: text('parent_block_id'),
+  authorName: text('author_name').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+}, (t) => [index('block_changes_block_idx').on(t.pageId, t.blockId, t.revisionId)]);
 
 /** One row per commit on `live` (publish, unpublish, and moves/deletes of live pages). */
 export const liveCommits = pgTable('live_commits', {

@@ -138,6 +138,14 @@ export interface PagePublish {
    */
   revision?: number;
   message?: string;
+  /**
+   * Publish at this time instead of now (ISO 8601). In the past or absent: now.
+   */
+  go_live_at?: string;
+  /**
+   * Take the page off the live site at this time (ISO 8601).
+   */
+  expire_at?: string;
 }
 
 export interface PageRevert {

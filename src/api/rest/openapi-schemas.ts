@@ -56,6 +56,9 @@ const pageMetaSchema: JsonSchema = {
     live: { type: 'boolean', description: 'Drafts and write responses.' },
     has_unpublished_changes: { type: 'boolean', description: 'Drafts and write responses.' },
     live_revision: { type: ['integer', 'null'], description: 'Drafts and write responses.' },
+    go_live_at: { type: ['string', 'null'], format: 'date-time', description: 'Drafts and write responses: when the scheduled revision goes live.' },
+    expire_at: { type: ['string', 'null'], format: 'date-time', description: 'Drafts and write responses: when the page leaves the live site.' },
+    scheduled_revision: { type: ['integer', 'null'], description: 'Drafts and write responses: the revision scheduled to go live.' },
   },
 };
 

@@ -54,7 +54,12 @@ export async function pagesWriteRoutes(app: FastifyInstance): Promise<void> {
   app.post('/api/v2/pages/:id/publish/', { schema: schemas.publish }, async (req, reply) => {
     const actor = await requireActor(req);
     const body = (req.body ?? {}) as PagePublish;
-    const row = await publishPage(ctx, actor, pageId(req), body);
+    const row = await publishPage(ctx, actor, pageId(req), {
+      revision: body.revision,
+      message: body.message,
+      goLiveAt: body.go_live_at ? new Date(body.go_live_at) : undefined,
+      expireAt: body.expire_at ? new Date(body.expire_at) : undefined,
+    });
     return sendPageDraft(req, reply, row);
   });
 

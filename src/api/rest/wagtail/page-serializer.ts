@@ -82,6 +82,9 @@ export function serializePage(row: PageRow, sel: FieldSelection, env: SerializeE
     meta.live = row.live;
     meta.has_unpublished_changes = row.hasUnpublishedChanges;
     meta.live_revision = row.liveRevisionId;
+    meta.go_live_at = formatDate(row.goLiveAt);
+    meta.expire_at = formatDate(row.expireAt);
+    meta.scheduled_revision = row.scheduledRevisionId;
   }
   if (Object.keys(meta).length) out.meta = meta;
 
