@@ -124,6 +124,194 @@ export interface PageTypeDefinition {
  * The named block type `block`, used as a child.
  */
 
+/**
+ * One change inside a block value or a page field; `kind` says how it is described.
+ */
+
+export type FieldChange =
+  TextChange | RichTextChange | CodeChange | ScalarChange | ListChange | TypeChange | ReplaceChange;
+
+/**
+ * Where the change is: relative to the block's value ([] for the value itself), or starting with the field name for page fields.
+ */
+
+export type FieldPath = (string | number)[];
+
+/**
+ * GET /api/v2/pages/{id}/revisions/{a}/compare/{b}/ (DESIGN.md §5): what changed from revision `from` to revision `to`, block by block. Blocks are matched by id, never by position.
+ */
+
+export interface PageCompare {
+  /**
+   * The page id.
+   */
+  page: number;
+  from: RevisionRef;
+  to: RevisionRef;
+  stats: CompareStats;
+  /**
+   * The changed non-stream fields (common members such as title and slug, then the page type's own fields), in document order. Unchanged fields are not listed.
+   */
+  fields: FieldChange[];
+  /**
+   * The blocks of every stream field of the page type, field by field in declaration order; within a field in the newer order, each removed block right after the block that preceded it in the older revision.
+   */
+  body: BlockDiff[];
+}
+
+export interface RevisionRef {
+  /**
+   * The revision id.
+   */
+  revision: number;
+  /**
+   * The git commit on `main` that holds the revision.
+   */
+  commit: string;
+  author: string;
+  created_at: string;
+}
+
+/**
+ * Counts of the top-level blocks of all stream fields by op; `moved` counts the blocks that also have `moved: true` (such a block is counted under its op as well).
+ */
+
+export interface CompareStats {
+  added: number;
+  removed: number;
+  moved: number;
+  changed: number;
+  unchanged: number;
+}
+
+/**
+ * Plain text, as word segments: eq+del segments joined give the old text, eq+ins the new one.
+ */
+
+export interface TextChange {
+  path: FieldPath;
+  kind: 'text';
+  segments: Segment[];
+}
+
+export interface Segment {
+  op: 'eq' | 'ins' | 'del';
+  text: string;
+}
+
+/**
+ * Rich text: word segments over the visible text, and the HTML on both sides. `formattingChanged` is true when only the markup changed (the visible text is the same).
+ */
+
+export interface RichTextChange {
+  path: FieldPath;
+  kind: 'richtext';
+  segments: Segment[];
+  formattingChanged: boolean;
+  before: string;
+  after: string;
+}
+
+/**
+ * Source code, as line hunks covering the whole text (eq runs included).
+ */
+
+export interface CodeChange {
+  path: FieldPath;
+  kind: 'code';
+  hunks: Hunk[];
+}
+
+export interface Hunk {
+  op: 'eq' | 'ins' | 'del';
+  lines: string[];
+}
+
+/**
+ * A number, boolean, null, id or reference, or an identifier-like string (slug, URL, kernel or language name).
+ */
+
+export interface ScalarChange {
+  path: FieldPath;
+  kind: 'scalar';
+  before: string | number | boolean | null;
+  after: string | number | boolean | null;
+}
+
+/**
+ * A list value or a nested stream: every item (matched by id) with the same ops and move rules as the top-level blocks.
+ */
+
+export interface ListChange {
+  path: FieldPath;
+  kind: 'list';
+  items: BlockDiff[];
+}
+
+/**
+ * One block of a stream (or one item of a list, type "item") present in either revision. `value` (added and removed blocks only) is the block's value; `changes` (changed blocks only) says what changed inside it.
+ */
+
+export interface BlockDiff {
+  /**
+   * Top-level blocks only: the stream field the block belongs to (body…).
+   */
+  field?: string;
+  /**
+   * The block id (empty when the stored block had none).
+   */
+  id: string;
+  /**
+   * The block type in the newer revision (the older one for a removed block); "item" for list items.
+   */
+  type: string;
+  op: 'added' | 'removed' | 'changed' | 'unchanged';
+  /**
+   * True when the block is in both revisions but not in the longest common subsequence of their block ids.
+   */
+  moved: boolean;
+  /**
+   * Index in the older stream; absent for an added block.
+   */
+  fromIndex?: number;
+  /**
+   * Index in the newer stream; absent for a removed block.
+   */
+  toIndex?: number;
+  value?: unknown;
+  /**
+   * Changed blocks only: what changed inside the value.
+   */
+  changes?: FieldChange[];
+}
+
+/**
+ * A block that kept its id but changed type.
+ */
+
+export interface TypeChange {
+  path: FieldPath;
+  kind: 'typeChange';
+  before: TypedValue;
+  after: TypedValue;
+}
+
+export interface TypedValue {
+  type: string;
+  value: unknown;
+}
+
+/**
+ * A value whose shape changed so that no finer kind applies (an unknown block type, an object that became a string, a member present on one side only: null stands for the missing side).
+ */
+
+export interface ReplaceChange {
+  path: FieldPath;
+  kind: 'replace';
+  before: unknown;
+  after: unknown;
+}
+
 export interface PageMove {
   /**
    * The new parent page id; null moves the page to the top level.
