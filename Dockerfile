@@ -2,6 +2,12 @@
 # embedded database when DATABASE_URL is not set); mount a volume there.
 FROM node:20-bookworm-slim
 
+# git itself: `lectern fsck` runs git fsck and `lectern repack` runs git repack on the
+# content repository (the server writes it with isomorphic-git and needs no git).
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends git \
+  && rm -rf /var/lib/apt/lists/*
+
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force

@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { Ajv } from 'ajv';
+import { gitHttpRoutes } from './api/rest/git-http-routes.js';
 import { healthRoutes } from './api/rest/health-routes.js';
 import { registerErrorHandler } from './api/rest/error-handler.js';
 import { sharedSchemas } from './api/rest/openapi-schemas.js';
@@ -20,6 +21,7 @@ import { PageTypeRegistry } from './content/page-types.js';
 import { Scheduler } from './content/scheduler.js';
 import { LOCKS, openDatabase, type Database, type Db } from './db/client.js';
 import { GitRepo } from './history/git-repo.js';
+import { scheduleRepack } from './history/repack.js';
 import { RevisionStore } from './history/revision-store.js';
 import type { LecternServices } from './services.js';
 
@@ -77,8 +79,13 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     });
     if (repaired.length) app.log.warn({ repaired }, 'git refs lagged the database and were repaired');
     app.decorate('lectern', services);
-    app.addHook('onReady', async () => { scheduler.start(); });
+    let stopRepacking: (() => Promise<void>) | null = null;
+    app.addHook('onReady', async () => {
+      scheduler.start();
+      if (config.gitRepackIntervalMs > 0) stopRepacking = scheduleRepack(config.contentRepoDir, config.gitRepackIntervalMs, app.log);
+    });
     app.addHook('onClose', async () => {
+      await stopRepacking?.();
       await scheduler.stop();
       await version.stop();
       await database.close();
@@ -113,7 +120,12 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
           version: VERSION,
           description: 'A headless CMS for executable lessons. Reads follow the Wagtail API v2 contract; writes need a bearer token.',
         },
-        components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+        components: {
+          securitySchemes: {
+            bearer: { type: 'http', scheme: 'bearer', description: 'A Lectern token: Authorization: Bearer <token>.' },
+            basic: { type: 'http', scheme: 'basic', description: 'For git clients on /content.git/: any user name, a Lectern token as the password.' },
+          },
+        },
         tags: [{ name: 'pages' }, { name: 'history' }, { name: 'operations' }],
       },
       refResolver: {
@@ -131,6 +143,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     await app.register(pagesReadRoutes);
     await app.register(pagesWriteRoutes);
     await app.register(revisionsRoutes);
+    await app.register(gitHttpRoutes);
     return app;
   } catch (err) {
     if (!opts.database) await database.close().catch(() => {});

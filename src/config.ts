@@ -23,6 +23,8 @@ export interface Config {
   readonly bodyLimitBytes: number;
   /** fsync git objects and refs before acknowledging a save (power-loss safety; slower). */
   readonly gitFsync: boolean;
+  /** How often (ms) the server repacks the git repository (`git repack`); 0 turns it off. */
+  readonly gitRepackIntervalMs: number;
   /** How often (ms) the scheduler publishes and unpublishes what is due; 0 turns it off. */
   readonly schedulerIntervalMs: number;
   readonly logLevel: string;
@@ -93,6 +95,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 5 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     gitFsync: bool(env, 'GIT_FSYNC', false),
     schedulerIntervalMs: int(env, 'SCHEDULER_INTERVAL_MS', 5000, 0, 86_400_000),
+    gitRepackIntervalMs: int(env, 'GIT_REPACK_INTERVAL_MS', 0, 0, 604_800_000),
     logLevel,
     trustProxy: bool(env, 'TRUST_PROXY', false),
     ...overrides,

@@ -76,6 +76,7 @@ export const Errors = {
 
   // storage
   storage: define('CMS_ERR_STORAGE', 500, 'storage error'),
+  repoFileNotFound: define('CMS_ERR_GIT_NOT_FOUND', 404, 'the content repository has no %s'),
 } as const;
 
 export const isCmsError = (err: unknown): err is CmsError => err instanceof CmsError;

@@ -1,8 +1,10 @@
 import { parseArgs } from 'node:util';
 import { isRole, ROLES } from '../auth/roles.js';
 import { createToken, listTokens, revokeToken } from '../auth/tokens.js';
-import { ConfigError, loadConfig } from '../config.js';
+import { ConfigError, loadConfig, type Config } from '../config.js';
 import { DatabaseLockedError, openDatabase, type Database } from '../db/client.js';
+import { fsck, fsckCounts } from '../history/fsck.js';
+import { formatRepackResult, GitCommandError, GitNotInstalledError, repack } from '../history/repack.js';
 
 const USAGE = `Usage: npm run lectern -- <command> [options]
 
@@ -12,6 +14,11 @@ Commands:
   token list             List tokens (id, name, role, created, last used, revoked).
   token revoke <id>      Revoke a token; requests with it get 401 within seconds.
   migrate                Apply database migrations (the server also does this at start).
+  fsck                   Check that the database and the git repository agree (every revision,
+                         live commit, page and ref) and run git fsck --strict. Exits 1 and
+                         lists the problems when there are any.
+  repack                 Pack loose git objects into one pack with deltas (git repack); safe
+                         while the server runs.
   help                   Show this help.
 
 Configuration comes from the same environment as the server (DATABASE_URL, DATA_DIR…).
@@ -19,12 +26,12 @@ With the embedded database, stop the server first: PGlite serves one process at 
 
 class UsageError extends Error {}
 
-async function withDatabase<T>(fn: (database: Database) => Promise<T>): Promise<T> {
+async function withDatabase<T>(fn: (database: Database, config: Config) => Promise<T>): Promise<T> {
   const config = loadConfig();
   const database = await openDatabase({ url: config.databaseUrl, pgliteDir: config.pgliteDir });
   try {
     await database.migrate();
-    return await fn(database);
+    return await fn(database, config);
   } finally {
     await database.close();
   }
@@ -60,6 +67,30 @@ async function tokenCommand(args: string[]): Promise<void> {
   throw new UsageError(`unknown token command "${sub ?? ''}"`);
 }
 
+/** Prints each problem as `<check>: <message>`; exit status 1 when there are any. */
+async function fsckCommand(): Promise<number> {
+  return withDatabase(async (database, config) => {
+    const problems = await fsck(database, config.contentRepoDir);
+    if (problems.length) {
+      process.stdout.write(problems.map((p) => `${p.check}: ${p.message}\n`).join(''));
+      process.stdout.write(`fsck: ${problems.length} ${problems.length === 1 ? 'problem' : 'problems'} in ${config.contentRepoDir}\n`);
+      return 1;
+    }
+    const n = await fsckCounts(database.db);
+    const head = (oid: string | null) => oid?.slice(0, 12) ?? '(none)';
+    process.stdout.write(`ok: ${n.pages} pages, ${n.revisions} revisions, ${n.liveCommits} live commits agree with ${config.contentRepoDir} `
+      + `(main ${head(n.heads.main)}, live ${head(n.heads.live)}); git fsck --strict is clean\n`);
+    return 0;
+  });
+}
+
+async function repackCommand(): Promise<number> {
+  const config = loadConfig();
+  const result = await repack(config.contentRepoDir);
+  process.stdout.write(`${formatRepackResult(config.contentRepoDir, result)}\n`);
+  return 0;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -71,6 +102,10 @@ export async function main(argv: string[]): Promise<number> {
         await withDatabase(async () => {});
         process.stderr.write('Migrations applied.\n');
         return 0;
+      case 'fsck':
+        return await fsckCommand();
+      case 'repack':
+        return await repackCommand();
       case undefined:
       case 'help':
       case '--help':
@@ -84,7 +119,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`lectern: ${(err as Error).message}\n\n${USAGE}\n`);
       return 2;
     }
-    if (err instanceof ConfigError || err instanceof DatabaseLockedError) {
+    if (err instanceof ConfigError || err instanceof DatabaseLockedError || err instanceof GitNotInstalledError || err instanceof GitCommandError) {
       process.stderr.write(`lectern: ${err.message}\n`);
       return 1;
     }

@@ -10,13 +10,25 @@ import { dirname, join } from 'node:path';
  *   than the operations themselves (a quarter of a save was spent idle).
  * - Objects are written to a temporary file and renamed into place, so a process killed
  *   mid-write never leaves a truncated object that later writes would skip
- *   (isomorphic-git does not rewrite existing objects).
+ *   (isomorphic-git does not rewrite existing objects). The temporary file keeps its
+ *   folder from being removed by a concurrent `git prune-packed` until the rename.
  * - With `fsync`, data and directory entries reach the disk before a write returns.
  */
 export function createGitFs(opts: { fsync: boolean }) {
+  function openTemp(dir: string): { tmp: string; fd: number } {
+    for (let attempt = 0; ; attempt++) {
+      const tmp = join(dir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+      try {
+        return { tmp, fd: fs.openSync(tmp, 'w', 0o444) };
+      } catch (err) {
+        // `git prune-packed` removes fan-out folders it empties, maybe just now.
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 5) throw err;
+        fs.mkdirSync(dir, { recursive: true });
+      }
+    }
+  }
   function writeFileAtomic(file: string, data: string | Uint8Array, options?: fs.WriteFileOptions) {
-    const tmp = join(dirname(file), `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
-    const fd = fs.openSync(tmp, 'w', 0o444);
+    const { tmp, fd } = openTemp(dirname(file));
     try {
       fs.writeFileSync(fd, data, options);
       if (opts.fsync) fs.fsyncSync(fd);

@@ -54,6 +54,8 @@ export class GitRepo {
   /** The pages/ folders of recently written or read commits. */
   private readonly snapshots = new Map<string, Snapshot>();
   private readonly cacheSize = 8;
+  private cache: object = {};
+  private cacheStamp: string | null = null;
 
   constructor(gitdir: string, opts: { fsync?: boolean } = {}) {
     this.gitdir = gitdir;
@@ -82,13 +84,44 @@ export class GitRepo {
   }
 
   async readBlob(oid: string): Promise<string> {
-    const { blob } = await git.readBlob({ fs: this.fs, gitdir: this.gitdir, oid });
+    const { blob } = await this.read((cache) => git.readBlob({ fs: this.fs, gitdir: this.gitdir, oid, cache }));
     return Buffer.from(blob).toString('utf8');
+  }
+
+  /**
+   * Runs a read with isomorphic-git's pack cache, shared by all reads (without it every
+   * read of a packed object loads and checksums the whole pack again). The cache is
+   * dropped when the set of packs changes, and a read that failed because a repack
+   * replaced the pack it was reading is tried again on the new packs.
+   */
+  private async read<T>(fn: (cache: object) => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const stamp = this.packStamp();
+      if (stamp !== this.cacheStamp) {
+        this.cacheStamp = stamp;
+        this.cache = {};
+      }
+      try {
+        return await fn(this.cache);
+      } catch (err) {
+        if (attempt >= 3 || this.packStamp() === stamp) throw err;
+        await new Promise((r) => setTimeout(r, 5 * (attempt + 1)));
+      }
+    }
+  }
+
+  /** The names of the packs: changes whenever a repack adds or removes one. */
+  private packStamp(): string {
+    try {
+      return fs.readdirSync(join(this.gitdir, 'objects', 'pack')).filter((f) => f.endsWith('.idx')).sort().join(',');
+    } catch {
+      return '';
+    }
   }
 
   async hasObject(oid: string): Promise<boolean> {
     try {
-      await git.readObject({ fs: this.fs, gitdir: this.gitdir, oid, format: 'deflated' });
+      await this.read((cache) => git.readObject({ fs: this.fs, gitdir: this.gitdir, oid, format: 'deflated', cache }));
       return true;
     } catch {
       return false;
@@ -100,8 +133,8 @@ export class GitRepo {
     if (commit === null) return EMPTY;
     const cached = this.snapshots.get(commit);
     if (cached) return cached;
-    const read = (oid: string) => git.readTree({ fs: this.fs, gitdir: this.gitdir, oid });
-    const { commit: c } = await git.readCommit({ fs: this.fs, gitdir: this.gitdir, oid: commit });
+    const read = (oid: string) => this.read((cache) => git.readTree({ fs: this.fs, gitdir: this.gitdir, oid, cache }));
+    const { commit: c } = await this.read((cache) => git.readCommit({ fs: this.fs, gitdir: this.gitdir, oid: commit, cache }));
     const root = await read(c.tree);
     const dir = root.tree.find((e) => e.path === PAGES_DIR && e.type === 'tree');
     const shards = new Map<string, Shard>();
