@@ -170,6 +170,10 @@ export interface RevisionRef {
   commit: string;
   author: string;
   created_at: string;
+  /**
+   * The revision's commit message (its first line).
+   */
+  message?: string;
 }
 
 /**

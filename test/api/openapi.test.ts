@@ -21,7 +21,8 @@ describe('API description', () => {
   it('describes every page route', () => {
     const paths = Object.keys(spec.paths);
     for (const p of ['/api/v2/pages/', '/api/v2/pages/{id}/', '/api/v2/pages/find/', '/api/v2/pages/{id}/publish/', '/api/v2/pages/{id}/unpublish/',
-      '/api/v2/pages/{id}/move/', '/api/v2/pages/{id}/revisions/', '/api/v2/pages/{id}/revisions/{rid}/', '/healthz', '/readyz']) {
+      '/api/v2/pages/{id}/move/', '/api/v2/pages/{id}/revert/', '/api/v2/pages/{id}/revisions/', '/api/v2/pages/{id}/revisions/{rid}/',
+      '/api/v2/pages/{id}/revisions/{a}/compare/{b}/', '/content.git/info/refs', '/healthz', '/readyz']) {
       expect(paths).toContain(p);
     }
     expect(Object.keys(spec.paths['/api/v2/pages/{id}/'])).toEqual(expect.arrayContaining(['get', 'patch', 'delete']));
@@ -36,6 +37,7 @@ describe('API description', () => {
     expect(schemas.PageWrite_lesson.properties.body.items.oneOf).toContainEqual({ $ref: '#/components/schemas/Block_exercise' });
     expect(schemas.Page_lesson_index.properties.intro.contentMediaType).toBe('text/html');
     expect(schemas.PageMove.required).toEqual(['parent']);
+    expect(schemas.PageCompare.required).toEqual(['page', 'from', 'to', 'stats', 'fields', 'body']);
   });
 
   it('serves Swagger UI at /docs', async () => {

@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RevisionRow } from '../../content/page-store.js';
+import { comparePair, loadRevisionPair, patchOfPair } from '../../content/queries/compare-revisions.js';
 import { getRevision, listRevisions } from '../../content/queries/list-revisions.js';
+import pageCompareSchema from '../../../schemas/api/page-compare.json' with { type: 'json' };
 import { getVisiblePage } from '../../content/queries/list-pages.js';
 import { Errors } from '../../errors.js';
 import { pageEtag } from './etag.js';
@@ -44,6 +46,31 @@ export async function revisionsRoutes(app: FastifyInstance): Promise<void> {
     const list = await listRevisions(db, page.id, limit, offset);
     const body = JSON.stringify({ meta: { total_count: list.total }, items: list.rows.map((r) => revisionJson(r, page.liveRevisionId)) });
     return reply.header('cache-control', PRIVATE_CACHE_CONTROL).type('application/json; charset=utf-8').send(body);
+  });
+
+  app.get('/api/v2/pages/:id/revisions/:a/compare/:b/', {
+    schema: {
+      tags: ['history'],
+      summary: 'What changed between two revisions, block by block (either order: always older to newer)',
+      querystring: { type: 'object', properties: { format: { type: 'string', enum: ['json', 'patch'], description: 'patch: the page file\'s unified diff, as git diff prints it (text/plain).' } } },
+      response: { 200: { $ref: `${pageCompareSchema.$id}#` } },
+    },
+  }, async (req, reply) => {
+    const p = req.params as { id: string; a: string; b: string };
+    const id = parsePythonInt(p.id);
+    const page = id === null ? undefined : await getVisiblePage(db, id, 'draft');
+    if (!page) throw Errors.pageNotFound();
+    const a = parsePythonInt(p.a);
+    const b = parsePythonInt(p.b);
+    if (a === null) throw Errors.revisionNotFound([p.a, page.id]);
+    if (b === null) throw Errors.revisionNotFound([p.b, page.id]);
+    const pair = await loadRevisionPair(db, repo, page, a, b);
+    // Revisions never change: a compare can be kept as long as the client likes.
+    reply.header('cache-control', 'private, max-age=86400');
+    if ((req.query as { format?: string }).format === 'patch') {
+      return reply.type('text/plain; charset=utf-8').send(patchOfPair(page, pair));
+    }
+    return reply.type('application/json; charset=utf-8').send(JSON.stringify(comparePair(content.blocks, content.types, page, pair)));
   });
 
   app.get('/api/v2/pages/:id/revisions/:rid/', { schema: { tags: ['history'], summary: 'A page as it was at a revision' } }, async (req, reply) => {

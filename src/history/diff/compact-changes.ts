@@ -1,3 +1,4 @@
+import { bestGroupEnd } from './indent-heuristic.js';
 import type { ChangeMarks } from './xdiff.js';
 
 /** A run of changed elements [start, end); empty (start === end) between two unchanged ones. */
@@ -7,15 +8,16 @@ interface Group {
 }
 
 /**
- * Slides groups of changed lines the way git does (xdl_change_compact without the
- * indent heuristic), so that an ambiguous edit, such as a block inserted into a
- * pretty-printed stream whose `},` and `{` lines repeat, is placed where `git diff`
- * places it: each group goes as far down as it can, then back up to line up with a
- * change on the other side if one was passed on the way. Groups that touch merge.
+ * Slides groups of changed lines the way git does (xdl_change_compact), so that an
+ * ambiguous edit, such as a block inserted into a pretty-printed stream whose `},` and
+ * `{` lines repeat, is placed where `git diff` places it: each group goes as far down
+ * as it can, then back up to line up with a change on the other side if one was passed
+ * on the way, or else (given the lines' indents) to where git's indent heuristic puts
+ * it. Groups that touch merge.
  */
-export function compactChanges(a: Int32Array, b: Int32Array, marks: ChangeMarks): void {
-  compactSide(a, marks.changedA, marks.changedB);
-  compactSide(b, marks.changedB, marks.changedA);
+export function compactChanges(a: Int32Array, b: Int32Array, marks: ChangeMarks, indents?: { a: ArrayLike<number>; b: ArrayLike<number> }): void {
+  compactSide(a, marks.changedA, marks.changedB, indents?.a);
+  compactSide(b, marks.changedB, marks.changedA, indents?.b);
 }
 
 const isChanged = (changed: Uint8Array, i: number) => i >= 0 && i < changed.length && changed[i] === 1;
@@ -60,7 +62,7 @@ function slideUp(recs: Int32Array, changed: Uint8Array, g: Group): boolean {
   return true;
 }
 
-function compactSide(recs: Int32Array, changed: Uint8Array, other: Uint8Array): void {
+function compactSide(recs: Int32Array, changed: Uint8Array, other: Uint8Array, indents: ArrayLike<number> | undefined): void {
   const g = firstGroup(changed);
   const go = firstGroup(other);
   for (;;) {
@@ -79,8 +81,15 @@ function compactSide(recs: Int32Array, changed: Uint8Array, other: Uint8Array): 
           if (go.end > go.start) endMatchingOther = g.end;
         }
       } while (size !== g.end - g.start);
-      if (g.end !== earliestEnd && endMatchingOther !== -1) {
+      if (g.end === earliestEnd) {
+        // It cannot slide.
+      } else if (endMatchingOther !== -1) {
         while (go.end === go.start) {
+          if (!slideUp(recs, changed, g) || !previousGroup(other, go)) break;
+        }
+      } else if (indents) {
+        const best = bestGroupEnd(indents, earliestEnd, g.end, g.end - g.start);
+        while (g.end > best) {
           if (!slideUp(recs, changed, g) || !previousGroup(other, go)) break;
         }
       }

@@ -19,7 +19,7 @@ const KPDIS_RUN = 4;
 const LINE_MAX = 0x7fffffff;
 
 /**
- * The diff git computes by default (Myers, `git diff --no-indent-heuristic`), as change
+ * The diff git computes by default (Myers; for lines with git's indent heuristic), as change
  * marks over two sequences of interned tokens, so that `git diff` and our patches and
  * code hunks agree even where several shortest scripts exist:
  * - the common prefix and suffix are set aside;
@@ -30,7 +30,7 @@ const LINE_MAX = 0x7fffffff;
  * - then git's sliding of ambiguous change groups (compactChanges).
  * It serves words as well as lines: the cut-offs keep a rewrite of a long text fast.
  */
-export function xdiff(a: Int32Array, b: Int32Array): ChangeMarks {
+export function xdiff(a: Int32Array, b: Int32Array, indents?: { a: ArrayLike<number>; b: ArrayLike<number> }): ChangeMarks {
   const n1 = a.length;
   const n2 = b.length;
   const marks: ChangeMarks = { changedA: new Uint8Array(n1), changedB: new Uint8Array(n2) };
@@ -53,7 +53,7 @@ export function xdiff(a: Int32Array, b: Int32Array): ChangeMarks {
   const keptB = keptRecords(b, start, n2 - tail - 1, inA, marks.changedB);
   const search = new Search(a, keptA, b, keptB, marks);
   search.compare(0, keptA.length, 0, keptB.length, false);
-  compactChanges(a, b, marks);
+  compactChanges(a, b, marks, indents);
   return marks;
 }
 

@@ -41,7 +41,7 @@ function both(fromText: string | null, toText: string | null, path = PATH) {
   const c1 = commit(path, fromText);
   const c2 = commit(path, toText);
   const blob = (c: string, text: string | null) => (text === null ? null : git('rev-parse', `${c}:${path}`).trim());
-  const expected = git('diff', '--no-color', '--no-ext-diff', '--no-indent-heuristic', c1, c2, '--', path);
+  const expected = git('diff', '--no-color', '--no-ext-diff', c1, c2, '--', path);
   const actual = unifiedPatch({ path, fromText, toText, fromBlob: blob(c1, fromText), toBlob: blob(c2, toText) });
   return { expected, actual };
 }
