@@ -72,6 +72,7 @@ export const Errors = {
   notLive: define('CMS_ERR_PAGE_NOT_LIVE', 409, 'page %s is not live'),
   mergeConflict: define('CMS_ERR_PAGE_MERGE_CONFLICT', 409, 'the edit conflicts with changes saved since revision %s'),
   staleRevision: define('CMS_ERR_PAGE_STALE_REVISION', 412, 'the page has changed: revision %s is current, not %s'),
+  blockNotFound: define('CMS_ERR_BLOCK_NOT_FOUND', 404, 'page %s has never had a block %s'),
   revisionNotFound: define('CMS_ERR_REVISION_NOT_FOUND', 404, 'revision %s of page %s does not exist'),
 
   // storage

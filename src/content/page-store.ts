@@ -1,6 +1,7 @@
 import { and, eq, like, ne, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { pages, revisions } from '../db/schema.js';
+import { blockChanges, pages, revisions } from '../db/schema.js';
+import type { BlockTouch } from '../history/block-history.js';
 import { Errors } from '../errors.js';
 import type { PageDoc } from './page-document.js';
 
@@ -84,6 +85,12 @@ export async function getRevisionRow(db: Db, pageId: number, revisionId: number)
   const [row] = await db.select().from(revisions)
     .where(and(eq(revisions.id, revisionId), eq(revisions.pageId, pageId))).limit(1);
   return row;
+}
+
+/** Indexes what a revision did to each block (the block history). */
+export async function recordBlockTouches(db: Db, touches: BlockTouch[], rev: { pageId: number; revisionId: number; authorName: string; createdAt: Date }): Promise<void> {
+  if (!touches.length) return;
+  await db.insert(blockChanges).values(touches.map((t) => ({ ...t, ...rev })));
 }
 
 /** Maps a violation of the sibling-slug constraint to the error clients understand. */

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RevisionRow } from '../../content/page-store.js';
+import { listBlockHistory } from '../../content/queries/block-history.js';
 import { comparePair, loadRevisionPair, patchOfPair } from '../../content/queries/compare-revisions.js';
 import { getRevision, listRevisions } from '../../content/queries/list-revisions.js';
 import pageCompareSchema from '../../../schemas/api/page-compare.json' with { type: 'json' };
@@ -45,6 +46,23 @@ export async function revisionsRoutes(app: FastifyInstance): Promise<void> {
     const { limit, offset } = parsePagination(lastValues(req.query as Record<string, unknown>), config.apiLimitMax);
     const list = await listRevisions(db, page.id, limit, offset);
     const body = JSON.stringify({ meta: { total_count: list.total }, items: list.rows.map((r) => revisionJson(r, page.liveRevisionId)) });
+    return reply.header('cache-control', PRIVATE_CACHE_CONTROL).type('application/json; charset=utf-8').send(body);
+  });
+
+  app.get('/api/v2/pages/:id/blocks/:blockId/history/', {
+    schema: { tags: ['history'], summary: 'The revisions that added, changed, moved or removed one block, newest first', querystring: query },
+  }, async (req, reply) => {
+    const p = req.params as { id: string; blockId: string };
+    const id = parsePythonInt(p.id);
+    const page = id === null ? undefined : await getVisiblePage(db, id, 'draft');
+    if (!page) throw Errors.pageNotFound();
+    const { limit, offset } = parsePagination(lastValues(req.query as Record<string, unknown>), config.apiLimitMax);
+    const history = await listBlockHistory(db, page.id, p.blockId, limit, offset);
+    if (history.total === 0) throw Errors.blockNotFound([page.id, p.blockId]);
+    const body = JSON.stringify({
+      meta: { total_count: history.total },
+      items: history.items.map((h) => ({ ...h, created_at: formatDate(h.created_at) })),
+    });
     return reply.header('cache-control', PRIVATE_CACHE_CONTROL).type('application/json; charset=utf-8').send(body);
   });
 

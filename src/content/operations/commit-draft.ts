@@ -4,7 +4,9 @@ import { Errors } from '../../errors.js';
 import type { WriteSession } from '../../history/revision-store.js';
 import type { Actor, ContentContext } from '../content-context.js';
 import type { PageDoc } from '../page-document.js';
-import { isSlugConflict, rewriteUrlPaths, takenSlugs, type PageRow } from '../page-store.js';
+import { blockTouches } from '../../history/block-history.js';
+import { comparePages } from '../../history/diff/compare-pages.js';
+import { isSlugConflict, recordBlockTouches, rewriteUrlPaths, takenSlugs, type PageRow } from '../page-store.js';
 import { searchTextOf } from '../search-text.js';
 import { saveRevision } from './save-revision.js';
 
@@ -25,6 +27,7 @@ export async function commitDraft(ctx: ContentContext, session: WriteSession, ac
     throw Errors.slugTaken([doc.slug], { errors: [{ path: '/slug', message: `"${doc.slug}" is already used by a sibling page` }] });
   }
   const date = ctx.now();
+  const touches = blockTouches(comparePages({ registry: ctx.blocks, type: ctx.types.get(doc.type), from: current, to: doc }).body);
   const saved = await saveRevision(session, { doc, actor, action: opts.action, message: opts.message, defaultMessage: opts.defaultMessage, publish: opts.publish, date });
   const published = saved.liveCommit !== null;
   // The URL follows the draft slug until the page is live; then it follows what is published.
@@ -35,6 +38,7 @@ export async function commitDraft(ctx: ContentContext, session: WriteSession, ac
       id: saved.revisionId, pageId: row.id, commit: saved.commit, blob: saved.blob, action: opts.action,
       authorName: actor.name, tokenId: actor.tokenId, message: saved.message, createdAt: date,
     });
+    await recordBlockTouches(tx, touches, { pageId: row.id, revisionId: saved.revisionId, authorName: actor.name, createdAt: date });
     if (published) {
       await tx.insert(liveCommits).values({
         pageId: row.id, revisionId: saved.revisionId, commit: saved.liveCommit!, blob: saved.blob, action: 'publish', authorName: actor.name, createdAt: date,

@@ -3,7 +3,8 @@ import { Errors } from '../../errors.js';
 import { cleanPageInput } from '../clean-page-input.js';
 import type { Actor, ContentContext } from '../content-context.js';
 import { canonicalPageDoc, type PageDoc } from '../page-document.js';
-import { getPageRow, nextPageId, pathSegment, takenSlugs, type PageRow } from '../page-store.js';
+import { addedTouches } from '../../history/block-history.js';
+import { getPageRow, nextPageId, pathSegment, recordBlockTouches, takenSlugs, type PageRow } from '../page-store.js';
 import type { PageType } from '../page-types.js';
 import { searchTextOf } from '../search-text.js';
 import { slugFromTitle, uniqueSlug } from '../slugs.js';
@@ -42,6 +43,8 @@ export async function createPage(ctx: ContentContext, actor: Actor, input: unkno
         id: saved.revisionId, pageId: id, commit: saved.commit, blob: saved.blob, action: 'create',
         authorName: actor.name, tokenId: actor.tokenId, message: saved.message, createdAt: date,
       });
+      const streams = cleaned.type.fields.filter((f) => ctx.blocks.resolve(f.spec).kind === 'stream').map((f) => f.name);
+      await recordBlockTouches(tx, addedTouches(doc, streams), { pageId: id, revisionId: saved.revisionId, authorName: actor.name, createdAt: date });
       const published = saved.liveCommit !== null;
       if (published) {
         await tx.insert(liveCommits).values({
