@@ -12,6 +12,8 @@ export interface BenchOptions {
   warmup: number;
   connections: number;
   saves: number;
+  /** Revisions of one page for the history workloads; 0 skips them. */
+  historyRevisions: number;
   /** Requests in flight while seeding. */
   seedConcurrency: number;
 }
@@ -29,6 +31,7 @@ export const USAGE = `Usage: npm run bench -- [options]
   --connections=N            autocannon connections (default 50)
   --warmup=S                 seconds of unreported warm-up before each read run (default 2)
   --saves=N                  sequential saves to time (default 500)
+  --history-revisions=N      revisions of one page for the history workloads (default 10000; 0 skips them)
   --seed-concurrency=N       create requests in flight while seeding (default 4)
   --help                     this text
 
@@ -59,6 +62,7 @@ export function parseOptions(argv: readonly string[], env: Env): BenchOptions | 
     warmup: 2,
     connections: 50,
     saves: 500,
+    historyRevisions: 10_000,
     seedConcurrency: 4,
   };
   for (const arg of argv) {
@@ -78,6 +82,7 @@ export function parseOptions(argv: readonly string[], env: Env): BenchOptions | 
       case 'warmup': opts.warmup = intOption(name, value, 0, 600); break;
       case 'connections': opts.connections = intOption(name, value, 1, 10_000); break;
       case 'saves': opts.saves = intOption(name, value, 0, 1_000_000); break;
+      case 'history-revisions': opts.historyRevisions = intOption(name, value, 0, 1_000_000); break;
       case 'seed-concurrency': opts.seedConcurrency = intOption(name, value, 1, 256); break;
       default: throw new UsageError(`unknown option --${name}`);
     }

@@ -1,6 +1,7 @@
 import { cpus, freemem, platform, release, totalmem, arch } from 'node:os';
 import type { LoadResult } from './load.js';
 import type { SavesResult } from './saves.js';
+import type { HistoryResult } from './history.js';
 import type { SeedResult } from './seed.js';
 
 /** The figures the benchmark is judged against. */
@@ -15,6 +16,7 @@ export interface DbReport {
   seed?: SeedResult;
   reads: LoadResult[];
   saves?: SavesResult;
+  history?: HistoryResult;
   /** Why the run is not to be trusted (unexpected statuses, a crash), if it is not. */
   problems: string[];
 }
@@ -68,6 +70,16 @@ export function summary(reports: readonly DbReport[], revision: string): string 
       const s = rep.saves;
       const target = `>= ${TARGETS.savesPerSecond} saves/s: ${verdict(s.perSecond >= TARGETS.savesPerSecond)}`;
       lines.push(`  ${'saves'.padEnd(16)} ${dec(s.perSecond).padStart(9)} ${dec(s.p50).padStart(7)} ${dec(s.p99).padStart(7)} ${'0'.padStart(8)} ${'0'.padStart(7)}   ${target}`);
+    }
+    if (rep.history) {
+      const h = rep.history;
+      lines.push(`  history (a page with ${h.revisions} revisions)   p50 ms   p99 ms   target`);
+      for (const t of h.timings) {
+        const target = t.targetP50 === undefined ? '-' : `p50 < ${t.targetP50} ms: ${verdict(t.p50 < t.targetP50)}`;
+        lines.push(`  ${t.name.padEnd(34)} ${dec(t.p50).padStart(6)} ${dec(t.p99).padStart(8)}   ${target}`);
+      }
+      if (h.repack) lines.push(`  lectern repack: ${int(h.repack.looseBefore)} loose objects, ${dec(h.repack.bytesBefore / 1e6)} MB -> ${dec(h.repack.bytesAfter / 1e6)} MB in ${dec(h.repack.ms / 1000)} s`);
+      if (h.clone) lines.push(`  git clone over HTTP: ${int(h.clone.commits)} commits in ${dec(h.clone.ms / 1000, 2)} s`);
     }
     for (const p of rep.problems) lines.push(`  PROBLEM: ${p}`);
   }

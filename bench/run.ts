@@ -10,6 +10,7 @@ import { abortLoad, runReadScenario, type LoadSettings, type ReadScenario } from
 import { parseOptions, USAGE, UsageError, type BenchOptions, type DbKind } from './options.js';
 import { createBenchDatabase, postgresVersion } from './postgres.js';
 import { machineLine, readLine, savesLine, SLUG_SCENARIO, summary, type DbReport } from './report.js';
+import { runHistoryBench } from './history.js';
 import { runSaves } from './saves.js';
 import { seedLessons, type SeededLesson } from './seed.js';
 import { PASS_THROUGH_ENV, ServerProcess, ServerStartError, serverRevision } from './server-process.js';
@@ -162,6 +163,12 @@ async function benchmarkOn(kind: DbKind, opts: BenchOptions): Promise<DbReport> 
     checkInterrupted();
     report.saves = saves;
     console.log(savesLine(saves));
+
+    if (opts.historyRevisions > 0) {
+      console.log(`\nhistory: compare of a 300-block lesson; revision listing, block history and a git clone with ${opts.historyRevisions} revisions of one page`);
+      report.history = await runHistoryBench(client, server.contentRepo, opts.historyRevisions, (line) => console.log(line));
+      checkInterrupted();
+    }
   } catch (err) {
     if (interrupted) {
       report.problems.push(`interrupted by ${interrupted}`);

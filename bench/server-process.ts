@@ -82,6 +82,12 @@ export class ServerProcess {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /** The server's git repository (DATA_DIR/content.git). */
+  get contentRepo(): string {
+    if (!this.dataDir) throw new Error('the server has not been started');
+    return join(this.dataDir, 'content.git');
+  }
+
   get pid(): number | undefined {
     return this.child?.pid;
   }
