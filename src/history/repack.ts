@@ -1,7 +1,7 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { GitCommandError, runGit } from './git-cli.js';
 
 /**
  * Packing the content repository. isomorphic-git writes every object loose and whole:
@@ -9,38 +9,6 @@ import { join } from 'node:path';
  * block. `git repack` stores them as deltas in one pack. The git binary does it; Lectern
  * reads packs through isomorphic-git like loose objects.
  */
-
-export class GitNotInstalledError extends Error {
-  override name = 'GitNotInstalledError';
-}
-
-/** A git command that failed: its arguments, exit status and what it said. */
-export class GitCommandError extends Error {
-  override name = 'GitCommandError';
-}
-
-export interface GitOutput {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the git binary on a bare repository; a non-zero exit is returned, not thrown. */
-export function runGit(gitdir: string, args: string[]): Promise<GitOutput> {
-  return new Promise((resolve, reject) => {
-    execFile('git', ['--git-dir', gitdir, ...args], { maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
-      if (err && (err as NodeJS.ErrnoException).code === 'ENOENT') {
-        reject(new GitNotInstalledError('git is not installed (no git binary on PATH)'));
-        return;
-      }
-      if (err && typeof err.code !== 'number') {
-        reject(err);
-        return;
-      }
-      resolve({ code: err ? Number(err.code) : 0, stdout, stderr });
-    });
-  });
-}
 
 export interface ObjectStats {
   looseObjects: number;
@@ -149,3 +117,5 @@ export function scheduleRepack(gitdir: string, intervalMs: number, log: { info(o
     await running;
   };
 }
+
+export { GitCommandError, GitNotInstalledError } from './git-cli.js';

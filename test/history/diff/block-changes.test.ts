@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BLOCKS_DIR, PAGE_TYPES_DIR } from '../../../src/app.js';
 import { BlockRegistry } from '../../../src/blocks/block-registry.js';
-import type { StoredBlock } from '../../../src/blocks/clean-value.js';
 import type { PageDoc } from '../../../src/content/page-document.js';
 import { PageTypeRegistry, type PageType } from '../../../src/content/page-types.js';
 import { comparePages } from '../../../src/history/diff/compare-pages.js';
