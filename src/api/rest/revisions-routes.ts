@@ -13,10 +13,7 @@ import { lastValues, parsePagination } from './wagtail/page-listing-query.js';
 import { formatDate, pageCatalogue, serializePage } from './wagtail/page-serializer.js';
 import { parsePythonInt } from './wagtail/python-int.js';
 
-const ids = (req: FastifyRequest) => {
-  const p = req.params as { id: string; rid?: string };
-  return { id: parsePythonInt(p.id), rid: p.rid === undefined ? null : parsePythonInt(p.rid) };
-};
+const param = (req: FastifyRequest, name: string) => (req.params as Record<string, string>)[name]!;
 
 function revisionJson(r: RevisionRow, liveRevision: number | null) {
   return {
@@ -39,10 +36,16 @@ export async function revisionsRoutes(app: FastifyInstance): Promise<void> {
   app.addHook('onRequest', async (req) => { await requirePermission(req, 'read:drafts'); });
   const query = { type: 'object', 'x-lectern-validated': 'operation', properties: { limit: { type: 'string' }, offset: { type: 'string' } } };
 
-  app.get('/api/v2/pages/:id/revisions/', { schema: { tags: ['history'], summary: 'Revisions of a page, newest first', querystring: query } }, async (req, reply) => {
-    const { id } = ids(req);
+  /** The page of the route's `:id`, drafts included; 404 like the detail view when there is none. */
+  async function pageOf(req: FastifyRequest) {
+    const id = parsePythonInt(param(req, 'id'));
     const page = id === null ? undefined : await getVisiblePage(db, id, 'draft');
     if (!page) throw Errors.pageNotFound();
+    return page;
+  }
+
+  app.get('/api/v2/pages/:id/revisions/', { schema: { tags: ['history'], summary: 'Revisions of a page, newest first', querystring: query } }, async (req, reply) => {
+    const page = await pageOf(req);
     const { limit, offset } = parsePagination(lastValues(req.query as Record<string, unknown>), config.apiLimitMax);
     const list = await listRevisions(db, page.id, limit, offset);
     const body = JSON.stringify({ meta: { total_count: list.total }, items: list.rows.map((r) => revisionJson(r, page.liveRevisionId)) });
@@ -52,13 +55,11 @@ export async function revisionsRoutes(app: FastifyInstance): Promise<void> {
   app.get('/api/v2/pages/:id/blocks/:blockId/history/', {
     schema: { tags: ['history'], summary: 'The revisions that added, changed, moved or removed one block, newest first', querystring: query },
   }, async (req, reply) => {
-    const p = req.params as { id: string; blockId: string };
-    const id = parsePythonInt(p.id);
-    const page = id === null ? undefined : await getVisiblePage(db, id, 'draft');
-    if (!page) throw Errors.pageNotFound();
+    const page = await pageOf(req);
+    const blockId = param(req, 'blockId');
     const { limit, offset } = parsePagination(lastValues(req.query as Record<string, unknown>), config.apiLimitMax);
-    const history = await listBlockHistory(db, page.id, p.blockId, limit, offset);
-    if (history.total === 0) throw Errors.blockNotFound([page.id, p.blockId]);
+    const history = await listBlockHistory(db, page.id, blockId, limit, offset);
+    if (history.total === 0) throw Errors.blockNotFound([page.id, blockId]);
     const body = JSON.stringify({
       meta: { total_count: history.total },
       items: history.items.map((h) => ({ ...h, created_at: formatDate(h.created_at) })),
@@ -74,14 +75,10 @@ export async function revisionsRoutes(app: FastifyInstance): Promise<void> {
       response: { 200: { $ref: `${pageCompareSchema.$id}#` } },
     },
   }, async (req, reply) => {
-    const p = req.params as { id: string; a: string; b: string };
-    const id = parsePythonInt(p.id);
-    const page = id === null ? undefined : await getVisiblePage(db, id, 'draft');
-    if (!page) throw Errors.pageNotFound();
-    const a = parsePythonInt(p.a);
-    const b = parsePythonInt(p.b);
-    if (a === null) throw Errors.revisionNotFound([p.a, page.id]);
-    if (b === null) throw Errors.revisionNotFound([p.b, page.id]);
+    const page = await pageOf(req);
+    const [a, b] = [parsePythonInt(param(req, 'a')), parsePythonInt(param(req, 'b'))];
+    if (a === null) throw Errors.revisionNotFound([param(req, 'a'), page.id]);
+    if (b === null) throw Errors.revisionNotFound([param(req, 'b'), page.id]);
     const pair = await loadRevisionPair(db, repo, page, a, b);
     // Revisions never change: a compare can be kept as long as the client likes.
     reply.header('cache-control', 'private, max-age=86400');
@@ -92,11 +89,10 @@ export async function revisionsRoutes(app: FastifyInstance): Promise<void> {
   });
 
   app.get('/api/v2/pages/:id/revisions/:rid/', { schema: { tags: ['history'], summary: 'A page as it was at a revision' } }, async (req, reply) => {
-    const { id, rid } = ids(req);
-    const page = id === null ? undefined : await getVisiblePage(db, id, 'draft');
-    if (!page) throw Errors.pageNotFound();
+    const page = await pageOf(req);
+    const rid = parsePythonInt(param(req, 'rid'));
     const found = rid === null ? undefined : await getRevision(db, repo, page.id, rid);
-    if (!found || !found.doc) throw Errors.revisionNotFound([(req.params as { rid: string }).rid, page.id]);
+    if (!found || !found.doc) throw Errors.revisionNotFound([param(req, 'rid'), page.id]);
     const catalogue = pageCatalogue(content.types.get(page.type) ?? null, true);
     const shown = { ...page, draft: found.doc, latestRevisionId: found.row.id };
     const item = serializePage(shown, { fields: new Set(catalogue.all), order: catalogue.all, nested: new Map() }, {
