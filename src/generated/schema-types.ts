@@ -125,6 +125,88 @@ export interface PageTypeDefinition {
  */
 
 /**
+ * An nbformat 4 output dict.
+ */
+
+export type NbOutput = StreamOutput | DisplayDataOutput | ExecuteResultOutput | ErrorOutput;
+
+/**
+ * A run of a Jupyter block's code for one learner (DESIGN.md §6).
+ */
+
+export interface Execution {
+  /**
+   * Execution id.
+   */
+  id: string;
+  /**
+   * ok: ran to the end; error: the code raised; timeout: stopped at the execution time limit; interrupted: stopped on request; failed: the kernel or its gateway failed (see `message`).
+   */
+  status: 'queued' | 'running' | 'ok' | 'error' | 'timeout' | 'interrupted' | 'failed';
+  page: number;
+  /**
+   * The jupyter block's id.
+   */
+  block: string;
+  /**
+   * The lesson environment the code ran in.
+   */
+  environment: string;
+  /**
+   * The learner's kernel session (see /api/v2/kernels/{id}/restart/).
+   */
+  kernel: string | null;
+  execution_count?: number | null;
+  outputs: NbOutput[];
+  /**
+   * Outputs were cut at the output limit (a marker output says so).
+   */
+  truncated: boolean;
+  /**
+   * Why the execution failed or stopped, when it did.
+   */
+  message?: string | null;
+  created_at: string;
+  started_at?: string | null;
+  finished_at?: string | null;
+  duration_ms?: number | null;
+}
+
+export interface StreamOutput {
+  output_type: 'stream';
+  name: 'stdout' | 'stderr';
+  text: string;
+}
+
+export interface DisplayDataOutput {
+  output_type: 'display_data';
+  data: MimeBundle;
+  metadata: {};
+}
+
+/**
+ * Data by MIME type (text/plain, text/html, image/png as base64…).
+ */
+
+export interface MimeBundle {
+  [k: string]: unknown;
+}
+
+export interface ExecuteResultOutput {
+  output_type: 'execute_result';
+  data: MimeBundle;
+  metadata: {};
+  execution_count: number | null;
+}
+
+export interface ErrorOutput {
+  output_type: 'error';
+  ename: string;
+  evalue: string;
+  traceback: string[];
+}
+
+/**
  * One change inside a block value or a page field; `kind` says how it is described.
  */
 
