@@ -12,7 +12,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const OUT = join(root, 'src/generated/schema-types.ts');
 
 /** Schemas whose types the code uses, in output order. */
-const SOURCES = ['schemas/block-definition.json', 'schemas/page-type-definition.json',
+const SOURCES = ['schemas/block-definition.json', 'schemas/page-type-definition.json', 'schemas/environments.json',
   ...readdirSync(join(root, 'schemas/api')).filter((f) => f.endsWith('.json')).sort().map((f) => `schemas/api/${f}`)];
 
 export async function generateTypes(): Promise<string> {

@@ -19,6 +19,10 @@ import type { ContentContext } from './content/content-context.js';
 import { ContentVersion } from './content/content-version.js';
 import { PageTypeRegistry } from './content/page-types.js';
 import { Scheduler } from './content/scheduler.js';
+import { executionRoutes } from './api/rest/execution-routes.js';
+import { EnvironmentRegistry } from './kernels/environments.js';
+import { ExecutionService } from './kernels/executions/execution-service.js';
+import { selectGateway } from './kernels/select-gateway.js';
 import { LOCKS, openDatabase, type Database, type Db } from './db/client.js';
 import { GitRepo } from './history/git-repo.js';
 import { scheduleRepack } from './history/repack.js';
@@ -64,8 +68,12 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
       onLiveChange: (liveVersion) => version.observe(liveVersion),
     };
     const scheduler = new Scheduler(content, config.schedulerIntervalMs, (err) => app.log.error({ err }, 'scheduled publishing failed'));
+    const executions = new ExecutionService(
+      selectGateway(config.kernels), EnvironmentRegistry.load(config.kernels.environmentsFile), config.kernels, database.db,
+      () => new Date(), (err, msg) => app.log.error({ err }, msg),
+    );
     const services: LecternServices = {
-      config, database, repo, content, version, scheduler,
+      config, database, repo, content, version, scheduler, executions,
       auth: new TokenAuthenticator(database.db),
       cache: new ReadCache(version, config.readCacheEntries),
     };
@@ -82,11 +90,13 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     let stopRepacking: (() => Promise<void>) | null = null;
     app.addHook('onReady', async () => {
       scheduler.start();
+      executions.start();
       if (config.gitRepackIntervalMs > 0) stopRepacking = scheduleRepack(config.contentRepoDir, config.gitRepackIntervalMs, app.log);
     });
     app.addHook('onClose', async () => {
       await stopRepacking?.();
       await scheduler.stop();
+      await executions.close();
       await version.stop();
       await database.close();
     });
@@ -126,7 +136,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
             basic: { type: 'http', scheme: 'basic', description: 'For git clients on /content.git/: any user name, a Lectern token as the password.' },
           },
         },
-        tags: [{ name: 'pages' }, { name: 'history' }, { name: 'operations' }],
+        tags: [{ name: 'pages' }, { name: 'history' }, { name: 'kernels' }, { name: 'operations' }],
       },
       refResolver: {
         buildLocalReference: (json, _base, _fragment, i) => {
@@ -144,6 +154,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     await app.register(pagesWriteRoutes);
     await app.register(revisionsRoutes);
     await app.register(gitHttpRoutes);
+    await app.register(executionRoutes);
     return app;
   } catch (err) {
     if (!opts.database) await database.close().catch(() => {});

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /**
  * The only reader of process.env. Every setting has an embedded default so that
@@ -29,6 +30,31 @@ export interface Config {
   readonly schedulerIntervalMs: number;
   readonly logLevel: string;
   readonly trustProxy: boolean;
+  readonly kernels: KernelConfig;
+}
+
+/** Running Jupyter blocks (DESIGN.md §6; README "Configuration"). */
+export interface KernelConfig {
+  /** `pyodide` (embedded, the default), `jupyter` (Jupyter Server, Kernel or Enterprise Gateway) or `none`. */
+  readonly gateway: 'pyodide' | 'jupyter' | 'none';
+  readonly gatewayUrl: string | null;
+  readonly gatewayToken: string | null;
+  /** The lesson environments file (schemas/environments.json). */
+  readonly environmentsFile: string;
+  readonly executionTimeoutMs: number;
+  /** After an interrupt at the time limit, how long the kernel has to stop before it is restarted. */
+  readonly interruptGraceMs: number;
+  readonly runsPerMinute: number;
+  readonly kernelsPerLearner: number;
+  /** Kernels this process holds on its gateway at most; beyond it a new kernel is refused with 429. */
+  readonly maxKernels: number;
+  readonly kernelIdleTtlMs: number;
+  readonly maxCodeBytes: number;
+  readonly maxOutputBytes: number;
+  /** Gateway requests (start, interrupt…) that take longer fail with 503. */
+  readonly gatewayTimeoutMs: number;
+  /** Pyodide processes kept loaded and ready for the next kernel. */
+  readonly pyodideSpares: number;
 }
 
 export class ConfigError extends Error {
@@ -61,6 +87,32 @@ function bool(env: Env, key: string, fallback: boolean): boolean {
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function kernelConfig(env: Env): KernelConfig {
+  const gateway = str(env, 'KERNEL_GATEWAY') ?? 'pyodide';
+  if (gateway !== 'pyodide' && gateway !== 'jupyter' && gateway !== 'none') {
+    throw new ConfigError(`KERNEL_GATEWAY must be pyodide, jupyter or none, got "${gateway}"`);
+  }
+  const gatewayUrl = str(env, 'KERNEL_GATEWAY_URL')?.replace(/\/+$/, '') ?? null;
+  if (gateway === 'jupyter' && !gatewayUrl) throw new ConfigError('KERNEL_GATEWAY=jupyter needs KERNEL_GATEWAY_URL (for example http://127.0.0.1:8888)');
+  if (gatewayUrl !== null && !/^https?:\/\/[^/]+/.test(gatewayUrl)) throw new ConfigError(`KERNEL_GATEWAY_URL must be an http(s) URL, got "${gatewayUrl}"`);
+  return Object.freeze({
+    gateway,
+    gatewayUrl,
+    gatewayToken: str(env, 'KERNEL_GATEWAY_TOKEN'),
+    environmentsFile: resolve(str(env, 'ENVIRONMENTS_FILE') ?? fileURLToPath(new URL('../environments.json', import.meta.url))),
+    executionTimeoutMs: int(env, 'EXECUTION_TIMEOUT_MS', 30_000, 100, 86_400_000),
+    interruptGraceMs: int(env, 'KERNEL_INTERRUPT_GRACE_MS', 5_000, 0, 600_000),
+    runsPerMinute: int(env, 'RUNS_PER_MINUTE', 30, 1, 100_000),
+    kernelsPerLearner: int(env, 'KERNELS_PER_LEARNER', 2, 1, 1_000),
+    maxKernels: int(env, 'MAX_KERNELS', 16, 1, 100_000),
+    kernelIdleTtlMs: int(env, 'KERNEL_IDLE_TTL_MS', 600_000, 1_000, 604_800_000),
+    maxCodeBytes: int(env, 'MAX_CODE_BYTES', 100 * 1024, 1, 64 * 1024 * 1024),
+    maxOutputBytes: int(env, 'MAX_OUTPUT_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    gatewayTimeoutMs: int(env, 'KERNEL_GATEWAY_TIMEOUT_MS', 5_000, 100, 600_000),
+    pyodideSpares: int(env, 'PYODIDE_SPARES', 1, 0, 16),
+  });
+}
 
 export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
   const dataDir = resolve(str(env, 'DATA_DIR') ?? './data');
@@ -98,6 +150,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     gitRepackIntervalMs: int(env, 'GIT_REPACK_INTERVAL_MS', 0, 0, 604_800_000),
     logLevel,
     trustProxy: bool(env, 'TRUST_PROXY', false),
+    kernels: kernelConfig(env),
     ...overrides,
   };
   return Object.freeze(config);

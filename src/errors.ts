@@ -75,6 +75,19 @@ export const Errors = {
   blockNotFound: define('CMS_ERR_BLOCK_NOT_FOUND', 404, 'page %s has never had a block %s'),
   revisionNotFound: define('CMS_ERR_REVISION_NOT_FOUND', 404, 'revision %s of page %s does not exist'),
 
+  // running code (kernels)
+  codeTooLarge: define('CMS_ERR_KERNEL_CODE_TOO_LARGE', 413, 'the code is %s bytes; at most %s may run'),
+  unknownEnvironment: define('CMS_ERR_KERNEL_UNKNOWN_ENVIRONMENT', 400, 'the lesson environment "%s" is not offered here (environments: %s)'),
+  notRunnable: define('CMS_ERR_KERNEL_NOT_RUNNABLE', 400, 'block %s is a %s block; only jupyter blocks run'),
+  rateLimited: define('CMS_ERR_KERNEL_RATE_LIMITED', 429, 'too many runs: at most %s a minute; try again in %s s'),
+  runInProgress: define('CMS_ERR_KERNEL_RUN_IN_PROGRESS', 409, 'execution %s of yours is still running; wait for it or interrupt it'),
+  kernelLimit: define('CMS_ERR_KERNEL_LIMIT', 429, 'you already have %s kernels running code; wait until one is free'),
+  kernelCapacity: define('CMS_ERR_KERNEL_CAPACITY', 429, '%s is at capacity (%s kernels); try again later'),
+  gatewayUnavailable: define('CMS_ERR_KERNEL_GATEWAY_UNAVAILABLE', 503, '%s'),
+  executionNotFound: define('CMS_ERR_EXECUTION_NOT_FOUND', 404, 'execution %s does not exist'),
+  kernelNotFound: define('CMS_ERR_KERNEL_NOT_FOUND', 404, 'kernel %s does not exist'),
+  blockNotFoundInPage: define('CMS_ERR_BLOCK_NOT_IN_PAGE', 404, 'page %s has no block %s'),
+
   // storage
   storage: define('CMS_ERR_STORAGE', 500, 'storage error'),
   repoFileNotFound: define('CMS_ERR_GIT_NOT_FOUND', 404, 'the content repository has no %s'),

@@ -4,6 +4,7 @@ import type { Config } from './config.js';
 import type { ContentContext } from './content/content-context.js';
 import type { ContentVersion } from './content/content-version.js';
 import type { Scheduler } from './content/scheduler.js';
+import type { ExecutionService } from './kernels/executions/execution-service.js';
 import type { Database } from './db/client.js';
 import type { GitRepo } from './history/git-repo.js';
 
@@ -17,6 +18,7 @@ export interface LecternServices {
   version: ContentVersion;
   cache: ReadCache;
   scheduler: Scheduler;
+  executions: ExecutionService;
 }
 
 declare module 'fastify' {

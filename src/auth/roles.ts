@@ -1,14 +1,16 @@
-export const ROLES = ['admin', 'editor', 'reviewer'] as const;
+export const ROLES = ['admin', 'editor', 'reviewer', 'learner'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** What a request may do. Anonymous readers see live content only. */
-export type Permission = 'read:drafts' | 'write:pages' | 'manage:tokens';
+export type Permission = 'read:drafts' | 'write:pages' | 'manage:tokens' | 'run:code';
 
 const GRANTS: Record<Role, readonly Permission[]> = {
-  admin: ['read:drafts', 'write:pages', 'manage:tokens'],
-  editor: ['read:drafts', 'write:pages'],
+  admin: ['read:drafts', 'write:pages', 'manage:tokens', 'run:code'],
+  editor: ['read:drafts', 'write:pages', 'run:code'],
   // Reviewers read drafts and history and write nothing.
-  reviewer: ['read:drafts'],
+  reviewer: ['read:drafts', 'run:code'],
+  // Learners read live lessons (as anyone) and run their code cells.
+  learner: ['run:code'],
 };
 
 export const isRole = (v: unknown): v is Role => typeof v === 'string' && (ROLES as readonly string[]).includes(v);
@@ -22,4 +24,5 @@ export const PERMISSION_VERBS: Record<Permission, string> = {
   'read:drafts': 'read drafts and history',
   'write:pages': 'write pages',
   'manage:tokens': 'manage tokens',
+  'run:code': 'run code',
 };

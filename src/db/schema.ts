@@ -122,6 +122,40 @@ export const liveVersion = pgTable('live_version', {
   version: bigint('version', { mode: 'number' }).notNull(),
 });
 
+/**
+ * Every run of a jupyter block, for operators: who ran what where, how it ended, how
+ * long it took and how much it printed. The code itself is kept only as a hash.
+ */
+export const executions = pgTable('executions', {
+  id: text('id').primaryKey(),
+  pageId: integer('page_id').notNull(),
+  blockId: text('block_id').notNull(),
+  tokenId: integer('token_id').notNull(),
+  learner: text('learner').notNull(),
+  environment: text('environment').notNull(),
+  kernelspec: text('kernelspec').notNull(),
+  gateway: text('gateway').notNull(),
+  sessionId: text('session_id'),
+  codeHash: text('code_hash').notNull(),
+  codeBytes: integer('code_bytes').notNull(),
+  /** The learner's edit was run rather than the block's stored code. */
+  edited: boolean('edited').notNull(),
+  status: text('status').notNull(),
+  message: text('message'),
+  executionCount: integer('execution_count'),
+  /** The outputs as served (sanitized, capped), once the run ended. */
+  outputs: json('outputs'),
+  outputBytes: integer('output_bytes').notNull().default(0),
+  truncated: boolean('truncated').notNull().default(false),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+  startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }),
+  finishedAt: timestamp('finished_at', { withTimezone: true, mode: 'date' }),
+  durationMs: integer('duration_ms'),
+}, (t) => [
+  index('executions_token_idx').on(t.tokenId, t.createdAt),
+  index('executions_block_idx').on(t.pageId, t.blockId),
+]);
+
 export const tokens = pgTable('tokens', {
   id: serial('id').primaryKey(),
   name: text('name').notNull(),

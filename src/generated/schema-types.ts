@@ -125,6 +125,28 @@ export interface PageTypeDefinition {
  */
 
 /**
+ * The lesson environments a kernel gateway offers (ENVIRONMENTS_FILE): for each name a lesson or jupyter block may use (pytorch-2.4-cuda…), the kernelspec to start and the KERNEL_* variables sent with the start request (Enterprise Gateway picks the container image, GPUs and resources from them). `default` is used when a lesson names no environment.
+ */
+
+export interface Environments {
+  $schema?: string;
+  environments: {
+    [k: string]: Environment;
+  };
+}
+
+export interface Environment {
+  description?: string;
+  kernelspec: string;
+  /**
+   * Variables for the kernel start request, e.g. KERNEL_IMAGE, KERNEL_GPUS.
+   */
+  env?: {
+    [k: string]: string;
+  };
+}
+
+/**
  * An nbformat 4 output dict.
  */
 

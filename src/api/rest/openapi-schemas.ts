@@ -6,6 +6,7 @@ import pageMoveSchema from '../../../schemas/api/page-move.json' with { type: 'j
 import pagePublishSchema from '../../../schemas/api/page-publish.json' with { type: 'json' };
 import pageRevertSchema from '../../../schemas/api/page-revert.json' with { type: 'json' };
 import pageCompareSchema from '../../../schemas/api/page-compare.json' with { type: 'json' };
+import executionSchema from '../../../schemas/api/execution.json' with { type: 'json' };
 
 /**
  * Route schemas. Everything about content comes from blocks/ and schemas/ (via the
@@ -65,7 +66,7 @@ const pageMetaSchema: JsonSchema = {
 
 /** Every shared schema, for app.addSchema (and so for components.schemas in OpenAPI). */
 export function sharedSchemas(blocks: BlockRegistry, types: PageTypeRegistry): JsonSchema[] {
-  return [errorSchema, pageMetaSchema, pageMoveSchema, pagePublishSchema, pageRevertSchema, pageCompareSchema, ...blockJsonSchemas(blocks), ...pageJsonSchemas(types)];
+  return [errorSchema, pageMetaSchema, pageMoveSchema, pagePublishSchema, pageRevertSchema, pageCompareSchema, executionSchema, ...blockJsonSchemas(blocks), ...pageJsonSchemas(types)];
 }
 
 const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, { $ref: 'Error#' }]));

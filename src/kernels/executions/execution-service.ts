@@ -1,0 +1,272 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { eq } from 'drizzle-orm';
+import type { KernelConfig } from '../../config.js';
+import type { Db } from '../../db/client.js';
+import { executions } from '../../db/schema.js';
+import { CmsError, Errors } from '../../errors.js';
+import type { Execution } from '../../generated/schema-types.js';
+import type { EnvironmentRegistry } from '../environments.js';
+import {
+  GatewayUnavailableError, KernelDisconnectedError, KernelNotFoundError, RunAbortedError, type KernelGateway,
+} from '../kernel-gateway.js';
+import { cleanOutput, OutputBudget } from '../output-filter.js';
+import { KernelSessions, type KernelSession } from './kernel-sessions.js';
+import { LiveExecution, type ExecutionStatus } from './live-execution.js';
+import { SlidingWindowLimiter } from './rate-limiter.js';
+
+export interface Learner {
+  tokenId: number;
+  name: string;
+  /** Admins may see and stop anyone's runs. */
+  admin: boolean;
+}
+
+export interface RunRequest {
+  learner: Learner;
+  pageId: number;
+  blockId: string;
+  /** The lesson environment (the block's, else the page's, else `default`). */
+  environment: string;
+  /** The block's kernel (kernelspec), used when the environment names none. */
+  kernel: string;
+  code: string;
+  /** The learner sent their own edit of the block's code. */
+  edited: boolean;
+}
+
+/** Finished runs stay in memory this long, for event streams that reconnect. */
+const KEEP_FINISHED_MS = 10 * 60_000;
+
+/**
+ * Runs jupyter blocks for learners (DESIGN.md §6): picks the learner's kernel for the
+ * lesson environment, enforces the limits, streams outputs (cleaned and capped) to
+ * listeners, stops runs at the time limit (interrupt, then restart), and records every
+ * run for operators.
+ */
+export class ExecutionService {
+  readonly sessions: KernelSessions;
+  private readonly live = new Map<string, LiveExecution>();
+  /** tokenId → the execution of theirs that is running. */
+  private readonly running = new Map<number, string>();
+  private readonly limiter: SlidingWindowLimiter;
+  private closed = false;
+
+  constructor(
+    private readonly gateway: KernelGateway,
+    private readonly environments: EnvironmentRegistry,
+    private readonly config: KernelConfig,
+    private readonly db: Db,
+    private readonly now: () => Date = () => new Date(),
+    private readonly log: (err: unknown, msg: string) => void = () => {},
+  ) {
+    this.sessions = new KernelSessions(gateway, { kernelsPerLearner: config.kernelsPerLearner, maxKernels: config.maxKernels, idleTtlMs: config.kernelIdleTtlMs }, now, (err) => log(err, 'kernel shutdown failed'));
+    this.limiter = new SlidingWindowLimiter(config.runsPerMinute, 60_000);
+  }
+
+  get gatewayDescription(): string {
+    return this.gateway.description;
+  }
+
+  start(): void {
+    this.sessions.startCulling(Math.max(1_000, Math.min(60_000, this.config.kernelIdleTtlMs / 4)));
+  }
+
+  /**
+   * Starts a run and returns it once it is running (the learner's kernel acquired); the
+   * outputs follow on the returned execution. Limits are checked first, so a refused run
+   * costs nothing.
+   */
+  async run(req: RunRequest): Promise<LiveExecution> {
+    const bytes = Buffer.byteLength(req.code, 'utf8');
+    if (bytes > this.config.maxCodeBytes) {
+      throw Errors.codeTooLarge([bytes, this.config.maxCodeBytes], { errors: [{ path: '/code', message: `is ${bytes} bytes; the limit is ${this.config.maxCodeBytes}` }] });
+    }
+    const environment = this.environments.get(req.environment);
+    if (!environment) throw Errors.unknownEnvironment([req.environment, this.environments.names().join(', ')]);
+    const busy = this.running.get(req.learner.tokenId);
+    if (busy) throw Errors.runInProgress([busy], { extra: { execution: busy } });
+    const wait = this.limiter.take(String(req.learner.tokenId));
+    if (wait > 0) {
+      const seconds = Math.ceil(wait / 1000);
+      throw Errors.rateLimited([this.config.runsPerMinute, seconds], { headers: { 'retry-after': String(seconds) } });
+    }
+
+    const id = randomUUID();
+    const exec = new LiveExecution({ id, pageId: req.pageId, blockId: req.blockId, tokenId: req.learner.tokenId, environment: req.environment, createdAt: this.now() });
+    this.running.set(req.learner.tokenId, id);
+    const kernelspec = environment.kernelspec || req.kernel;
+    let session: KernelSession;
+    try {
+      session = await this.sessions.acquire(req.learner.tokenId, req.environment, kernelspec, {
+        KERNEL_USERNAME: req.learner.name,
+        ...(environment.env ?? {}),
+      });
+    } catch (err) {
+      this.running.delete(req.learner.tokenId);
+      throw this.asClientError(err);
+    }
+    exec.sessionId = session.id;
+    exec.startedAt = this.now();
+    session.busy = true;
+    this.live.set(id, exec);
+    await this.db.insert(executions).values({
+      id, pageId: req.pageId, blockId: req.blockId, tokenId: req.learner.tokenId, learner: req.learner.name,
+      environment: req.environment, kernelspec, gateway: this.gateway.kind, sessionId: session.id,
+      codeHash: createHash('sha256').update(req.code).digest('hex'), codeBytes: bytes, edited: req.edited,
+      status: 'running', createdAt: exec.facts.createdAt, startedAt: exec.startedAt,
+    });
+    void this.execute(exec, session, req, kernelspec);
+    return exec;
+  }
+
+  private async execute(exec: LiveExecution, session: KernelSession, req: RunRequest, kernelspec: string): Promise<void> {
+    const budget = new OutputBudget(this.config.maxOutputBytes);
+    const onOutput = (raw: Parameters<typeof cleanOutput>[0]) => {
+      if (exec.finished) return;
+      for (const o of budget.take(cleanOutput(raw))) exec.addOutput(o);
+      exec.truncated = budget.truncated;
+      exec.outputBytes = budget.bytes;
+    };
+    const timers = this.armTimeout(exec, session);
+    let status: ExecutionStatus;
+    let message: string | null = null;
+    try {
+      let result;
+      try {
+        result = await this.gateway.execute(session.kernelId, { code: req.code, onOutput });
+      } catch (err) {
+        if (!(err instanceof KernelNotFoundError) || exec.outputs.length) throw err;
+        // The gateway forgot the kernel (culled, restarted): start a new one and run there.
+        await this.sessions.drop(session, false);
+        session = await this.sessions.acquire(req.learner.tokenId, req.environment, kernelspec, { KERNEL_USERNAME: req.learner.name, ...(this.environments.get(req.environment)?.env ?? {}) });
+        session.busy = true;
+        exec.sessionId = session.id;
+        result = await this.gateway.execute(session.kernelId, { code: req.code, onOutput });
+      }
+      exec.executionCount = result.executionCount;
+      status = exec.stopping === 'timeout' ? 'timeout' : exec.stopping === 'interrupt' && result.status !== 'ok' ? 'interrupted' : result.status === 'ok' ? 'ok' : 'error';
+    } catch (err) {
+      if (err instanceof RunAbortedError) {
+        status = exec.stopping === 'timeout' ? 'timeout' : exec.stopping === 'interrupt' ? 'interrupted' : 'failed';
+        message = status === 'failed' ? 'the kernel was restarted while the code ran; its state is lost' : null;
+      } else {
+        status = 'failed';
+        message = err instanceof GatewayUnavailableError || err instanceof KernelDisconnectedError || err instanceof KernelNotFoundError
+          ? `${this.gateway.description}: ${err.message}` : 'the run failed';
+        if (!(err instanceof GatewayUnavailableError)) this.log(err, 'execution failed');
+        // A kernel whose connection broke is not trusted again: the next run gets a new one.
+        if (!(err instanceof GatewayUnavailableError)) await this.sessions.drop(session, true);
+      }
+    } finally {
+      for (const t of timers) clearTimeout(t);
+    }
+    if (status === 'timeout') message = `stopped after ${formatMs(this.config.executionTimeoutMs)}, the execution time limit`;
+    if (status === 'interrupted') message = 'interrupted on request';
+    session.busy = false;
+    session.lastUsedAt = this.now();
+    exec.finish(status, this.now(), message);
+    this.running.delete(req.learner.tokenId);
+    await this.record(exec).catch((err) => this.log(err, 'recording an execution failed'));
+    setTimeout(() => this.live.delete(exec.facts.id), KEEP_FINISHED_MS).unref();
+  }
+
+  /** At the time limit: interrupt; if the kernel does not stop within the grace, restart it. */
+  private armTimeout(exec: LiveExecution, session: KernelSession): NodeJS.Timeout[] {
+    const timers: NodeJS.Timeout[] = [];
+    timers.push(setTimeout(() => {
+      if (exec.finished) return;
+      exec.stopping = 'timeout';
+      this.gateway.interrupt(session.kernelId).catch((err) => this.log(err, 'interrupt at the time limit failed'));
+      timers.push(setTimeout(() => {
+        if (exec.finished) return;
+        this.gateway.restart(session.kernelId).catch((err) => this.log(err, 'restart at the time limit failed'));
+      }, this.config.interruptGraceMs));
+    }, this.config.executionTimeoutMs));
+    return timers;
+  }
+
+  private async record(exec: LiveExecution): Promise<void> {
+    await this.db.update(executions).set({
+      status: exec.status, message: exec.message, executionCount: exec.executionCount, outputs: exec.outputs,
+      outputBytes: exec.outputBytes, truncated: exec.truncated, finishedAt: exec.finishedAt, durationMs: exec.durationMs,
+    }).where(eq(executions.id, exec.facts.id));
+  }
+
+  /** A run this process holds in memory (running, or finished within the last minutes). */
+  liveRun(id: string): LiveExecution | undefined {
+    return this.live.get(id);
+  }
+
+  /** A run as the API shows it: from memory, else from the record. Only its learner (or an admin) sees it. */
+  async find(id: string, who: Learner): Promise<{ live: LiveExecution | null; execution: Execution }> {
+    const exec = this.live.get(id);
+    if (exec) {
+      if (exec.facts.tokenId !== who.tokenId && !who.admin) throw Errors.executionNotFound([id]);
+      return { live: exec, execution: exec.toJSON() };
+    }
+    const [row] = /^[0-9a-f-]{36}$/.test(id) ? await this.db.select().from(executions).where(eq(executions.id, id)).limit(1) : [];
+    if (!row || (row.tokenId !== who.tokenId && !who.admin)) throw Errors.executionNotFound([id]);
+    return {
+      live: null,
+      execution: {
+        id: row.id, status: row.status as ExecutionStatus, page: row.pageId, block: row.blockId, environment: row.environment,
+        kernel: row.sessionId, execution_count: row.executionCount, outputs: (row.outputs ?? []) as Execution['outputs'],
+        truncated: row.truncated, message: row.message, created_at: row.createdAt.toISOString(),
+        started_at: row.startedAt?.toISOString() ?? null, finished_at: row.finishedAt?.toISOString() ?? null, duration_ms: row.durationMs,
+      },
+    };
+  }
+
+  /** Stops a run: the kernel gets an interrupt (KeyboardInterrupt); the run ends `interrupted`. */
+  async interrupt(id: string, who: Learner): Promise<LiveExecution> {
+    const exec = this.live.get(id);
+    if (!exec || (exec.facts.tokenId !== who.tokenId && !who.admin)) throw Errors.executionNotFound([id]);
+    if (exec.finished) return exec;
+    const session = exec.sessionId ? this.sessions.byId(exec.sessionId) : undefined;
+    exec.stopping = 'interrupt';
+    if (session) {
+      try {
+        await this.gateway.interrupt(session.kernelId);
+      } catch (err) {
+        throw this.asClientError(err);
+      }
+    }
+    return exec;
+  }
+
+  /** Restarts one of the learner's kernels (its state is lost; a run in progress ends). */
+  async restartKernel(sessionId: string, who: Learner): Promise<KernelSession> {
+    const session = this.sessions.byId(sessionId);
+    if (!session || (session.tokenId !== who.tokenId && !who.admin)) throw Errors.kernelNotFound([sessionId]);
+    try {
+      await this.gateway.restart(session.kernelId);
+    } catch (err) {
+      if (err instanceof KernelNotFoundError) {
+        await this.sessions.drop(session, false);
+        throw Errors.kernelNotFound([sessionId]);
+      }
+      throw this.asClientError(err);
+    }
+    session.lastUsedAt = this.now();
+    return session;
+  }
+
+  /** Gateway failures as errors clients understand (503 naming the gateway); limits pass through. */
+  private asClientError(err: unknown): unknown {
+    if (err instanceof CmsError) return err;
+    if (err instanceof GatewayUnavailableError) return Errors.gatewayUnavailable([err.message]);
+    if (err instanceof KernelDisconnectedError || err instanceof KernelNotFoundError) return Errors.gatewayUnavailable([`${this.gateway.description}: ${err.message}`]);
+    return err;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.sessions.close();
+    await this.gateway.close();
+  }
+}
+
+function formatMs(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+}
