@@ -5,6 +5,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import { Ajv } from 'ajv';
 import { gitHttpRoutes } from './api/rest/git-http-routes.js';
 import { healthRoutes } from './api/rest/health-routes.js';
+import { notebookRoutes } from './api/rest/notebook-routes.js';
 import { registerErrorHandler } from './api/rest/error-handler.js';
 import { sharedSchemas } from './api/rest/openapi-schemas.js';
 import { pagesReadRoutes } from './api/rest/pages-read-routes.js';
@@ -152,6 +153,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     await app.register(healthRoutes);
     await app.register(pagesReadRoutes);
     await app.register(pagesWriteRoutes);
+    await app.register(notebookRoutes);
     await app.register(revisionsRoutes);
     await app.register(gitHttpRoutes);
     await app.register(executionRoutes);

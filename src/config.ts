@@ -31,6 +31,8 @@ export interface Config {
   readonly logLevel: string;
   readonly trustProxy: boolean;
   readonly kernels: KernelConfig;
+  /** LECTERN_TOKEN: the token the CLI sends to a running server (`lectern import`). */
+  readonly cliToken: string | null;
 }
 
 /** Running Jupyter blocks (DESIGN.md §6; README "Configuration"). */
@@ -151,6 +153,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     logLevel,
     trustProxy: bool(env, 'TRUST_PROXY', false),
     kernels: kernelConfig(env),
+    cliToken: str(env, 'LECTERN_TOKEN'),
     ...overrides,
   };
   return Object.freeze(config);

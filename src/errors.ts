@@ -75,6 +75,8 @@ export const Errors = {
   blockNotFound: define('CMS_ERR_BLOCK_NOT_FOUND', 404, 'page %s has never had a block %s'),
   revisionNotFound: define('CMS_ERR_REVISION_NOT_FOUND', 404, 'revision %s of page %s does not exist'),
 
+  notNotebook: define('CMS_ERR_NOTEBOOK_INVALID', 400, 'not a Jupyter notebook: %s'),
+
   // running code (kernels)
   codeTooLarge: define('CMS_ERR_KERNEL_CODE_TOO_LARGE', 413, 'the code is %s bytes; at most %s may run'),
   unknownEnvironment: define('CMS_ERR_KERNEL_UNKNOWN_ENVIRONMENT', 400, 'the lesson environment "%s" is not offered here (environments: %s)'),

@@ -11,7 +11,7 @@ import blockDefinitionSchema from '../../schemas/block-definition.json' with { t
 export type TextFormat = 'richtext' | 'code' | 'text';
 
 export type CompiledSpec =
-  | { kind: 'value'; schema: Record<string, unknown>; validate: ValidateFunction; format: TextFormat | null; htmlProperties: string[]; codeProperties: string[]; hasDefault: boolean }
+  | { kind: 'value'; schema: Record<string, unknown>; validate: ValidateFunction; format: TextFormat | null; htmlProperties: string[]; codeProperties: string[]; outputProperties: string[]; hasDefault: boolean }
   | { kind: 'struct'; children: Map<string, CompiledSpec>; required: Set<string> }
   | { kind: 'list'; child: CompiledSpec; minItems: number | undefined; maxItems: number | undefined }
   | { kind: 'stream'; blocks: string[]; minItems: number | undefined; maxItems: number | undefined; blockCounts: NonNullable<StreamSpec['blockCounts']> }
@@ -31,6 +31,8 @@ export class BlockDefinitionError extends Error {
 
 const HTML = 'text/html';
 const CODE = 'text/x-source-code';
+/** An array of Jupyter output dicts (a jupyter block's stored outputs). */
+const OUTPUTS = 'application/x-ipynb+json';
 
 /**
  * The block types of this installation, loaded from blocks/*.json at start and compiled
@@ -120,6 +122,7 @@ export class BlockRegistry {
           format: schema.type === 'string' ? formatOf(schema.contentMediaType) : null,
           htmlProperties: Object.keys(props).filter((k) => props[k]?.contentMediaType === HTML),
           codeProperties: Object.keys(props).filter((k) => props[k]?.contentMediaType === CODE),
+          outputProperties: Object.keys(props).filter((k) => props[k]?.contentMediaType === OUTPUTS),
           hasDefault: 'default' in schema,
         };
       }

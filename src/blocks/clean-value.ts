@@ -3,6 +3,8 @@ import { ajvErrorsToFieldErrors, joinPointer } from './ajv.js';
 import { isBlockId, newBlockId } from './block-ids.js';
 import type { BlockRegistry, CompiledSpec } from './block-registry.js';
 import { sanitizeRichText } from './sanitize-rich-text.js';
+import { cleanOutputs } from './sanitize-outputs.js';
+import type { NbOutput } from '../generated/schema-types.js';
 import { sortKeysDeep } from './sort-keys.js';
 
 /** A block as stored in a stream: Wagtail's `{type, value, id}`. */
@@ -53,6 +55,9 @@ export function cleanValue(spec: CompiledSpec, input: unknown, path: string, ctx
       if (!isPlainObject(value)) return value;
       for (const key of spec.htmlProperties) {
         if (typeof value[key] === 'string') value[key] = sanitizeRichText(value[key]);
+      }
+      for (const key of spec.outputProperties) {
+        if (Array.isArray(value[key])) value[key] = cleanOutputs(value[key] as NbOutput[]);
       }
       // Defaults filled in by validation land at the end: sort again.
       return sortKeysDeep(value);

@@ -5,6 +5,8 @@ import { ConfigError, loadConfig, type Config } from '../config.js';
 import { DatabaseLockedError, openDatabase, type Database } from '../db/client.js';
 import { fsck, fsckCounts } from '../history/fsck.js';
 import { formatRepackResult, GitCommandError, GitNotInstalledError, repack } from '../history/repack.js';
+import { importCommand } from './import-command.js';
+import { UsageError } from './usage-error.js';
 
 const USAGE = `Usage: npm run lectern -- <command> [options]
 
@@ -19,12 +21,17 @@ Commands:
                          lists the problems when there are any.
   repack                 Pack loose git objects into one pack with deltas (git repack); safe
                          while the server runs.
+  import <file.ipynb|folder>… [--url http://localhost:3000] [--token <token>] [--parent <id>]
+         [--type lesson] [--publish]
+                         Create a page from each Jupyter notebook (folders: every .ipynb inside,
+                         sorted) through the HTTP API of a running server; the token (editor or
+                         admin) may come from LECTERN_TOKEN. Prints "<id> <url> <file>" per page.
   help                   Show this help.
 
 Configuration comes from the same environment as the server (DATABASE_URL, DATA_DIR…).
-With the embedded database, stop the server first: PGlite serves one process at a time.`;
+With the embedded database, stop the server first: PGlite serves one process at a time
+(import talks to the server instead, so it runs while the server does).`;
 
-class UsageError extends Error {}
 
 async function withDatabase<T>(fn: (database: Database, config: Config) => Promise<T>): Promise<T> {
   const config = loadConfig();
@@ -106,6 +113,8 @@ export async function main(argv: string[]): Promise<number> {
         return await fsckCommand();
       case 'repack':
         return await repackCommand();
+      case 'import':
+        return await importCommand(rest);
       case undefined:
       case 'help':
       case '--help':

@@ -20,6 +20,7 @@ function collect(value: unknown, out: string[]): void {
     const o = value as Record<string, unknown>;
     // A block or list item: only its value is text; type and id are not.
     if ('type' in o && 'value' in o && 'id' in o) collect(o.value, out);
-    else for (const v of Object.values(o)) collect(v, out);
+    // A jupyter cell's stored outputs (base64 images…) are not what a search looks for.
+    else for (const [k, v] of Object.entries(o)) if (k !== 'outputs') collect(v, out);
   }
 }

@@ -138,3 +138,24 @@ describe('rich text sanitizing', () => {
     expect((value[0]!.value as { question: string }).question).toBe('<p>Q</p>');
   });
 });
+
+describe('jupyter outputs saved with a block', () => {
+  it('are sanitized like the outputs of a run: HTML cleaned, scripts and SVG dropped', () => {
+    const { value, errors } = clean([{
+      type: 'jupyter',
+      value: {
+        code: 'df',
+        outputs: [
+          { output_type: 'execute_result', execution_count: 1, metadata: {}, data: { 'text/plain': 'df', 'text/html': '<table><tr><td>1</td></tr></table><script>steal()</script>', 'application/javascript': 'steal()' } },
+          { output_type: 'display_data', metadata: {}, data: { 'image/svg+xml': '<svg onload="steal()"/>', 'image/png': 'iVBORw0KGgo=' } },
+          { output_type: 'stream', name: 'stdout', text: '<script>is just text here</script>' },
+        ],
+      },
+    }]);
+    expect(errors).toEqual([]);
+    const outputs = (value[0]!.value as { outputs: { data?: Record<string, unknown>; text?: string }[] }).outputs;
+    expect(outputs[0]!.data).toEqual({ 'text/plain': 'df', 'text/html': '<table><tr><td>1</td></tr></table>' });
+    expect(outputs[1]!.data).toEqual({ 'image/png': 'iVBORw0KGgo=' });
+    expect(outputs[2]!.text).toBe('<script>is just text here</script>');
+  });
+});

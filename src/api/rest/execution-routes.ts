@@ -111,13 +111,22 @@ export async function executionRoutes(app: FastifyInstance): Promise<void> {
     const send = (e: ExecutionEvent) => res.write(`id: ${e.seq}\nevent: ${e.event}\ndata: ${JSON.stringify(e.data)}\n\n`);
     if (live) {
       const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
-      const stop = live.follow(after, (e: ExecutionEvent) => {
+      let stop = () => {};
+      let ended = false;
+      const finish = () => {
+        if (ended) return;
+        ended = true;
+        clearInterval(heartbeat);
+        stop();
+        res.end();
+      };
+      // Replays what the client missed (synchronously), then follows the run to its status.
+      stop = live.follow(after, (e: ExecutionEvent) => {
         send(e);
         if (e.event === 'status') finish();
       });
-      const finish = () => { clearInterval(heartbeat); stop(); res.end(); };
-      req.raw.on('close', () => { clearInterval(heartbeat); stop(); });
       if (live.finished) finish();
+      req.raw.on('close', () => { clearInterval(heartbeat); stop(); });
       return;
     }
     // A run this process no longer holds: replay its record.

@@ -9,7 +9,8 @@ import type { EnvironmentRegistry } from '../environments.js';
 import {
   GatewayUnavailableError, KernelDisconnectedError, KernelNotFoundError, RunAbortedError, type KernelGateway,
 } from '../kernel-gateway.js';
-import { cleanOutput, OutputBudget } from '../output-filter.js';
+import { cleanOutput } from '../../blocks/sanitize-outputs.js';
+import { OutputBudget } from '../output-budget.js';
 import { KernelSessions, type KernelSession } from './kernel-sessions.js';
 import { LiveExecution, type ExecutionStatus } from './live-execution.js';
 import { SlidingWindowLimiter } from './rate-limiter.js';

@@ -1,10 +1,11 @@
 import sanitizeHtml from 'sanitize-html';
-import type { NbOutput } from './kernel-gateway.js';
+import type { NbOutput } from '../generated/schema-types.js';
 
 /**
- * What leaves the CMS of a run's outputs: nbformat dicts, HTML sanitized (a DataFrame's
- * table stays, a <script> does not), MIME types that frontends would execute dropped,
- * and at most `maxBytes` per run, then one visible truncation marker.
+ * Jupyter outputs as Lectern serves and stores them, whether a kernel just produced them
+ * or an editor saved them in a jupyter block (an imported notebook's): HTML sanitized (a
+ * DataFrame's table stays, a <script> does not) and MIME types that frontends would run
+ * or render unsanitized (JavaScript, SVG, widgets) dropped.
  */
 const HTML_OPTIONS: sanitizeHtml.IOptions = {
   allowedTags: [
@@ -52,41 +53,6 @@ export function cleanOutput(o: NbOutput): NbOutput {
   return o;
 }
 
-/** Counts a run's outputs against its limit; past it, one marker and nothing more. */
-export class OutputBudget {
-  private used = 0;
-  truncated = false;
-
-  constructor(private readonly maxBytes: number) {}
-
-  get bytes(): number {
-    return this.used;
-  }
-
-  /** The outputs to keep for `o` (empty once over the limit; the marker when crossing it). */
-  take(o: NbOutput): NbOutput[] {
-    if (this.truncated) return [];
-    const size = Buffer.byteLength(JSON.stringify(o));
-    if (this.used + size <= this.maxBytes) {
-      this.used += size;
-      return [o];
-    }
-    this.truncated = true;
-    const kept: NbOutput[] = [];
-    const room = this.maxBytes - this.used;
-    // A long stream keeps what fits of its text; other outputs are all or nothing.
-    if (o.output_type === 'stream' && room > 200) {
-      const text = Buffer.from(o.text).subarray(0, room - 100).toString('utf8').replace(/\uFFFD$/, '');
-      kept.push({ ...o, text });
-      this.used += Buffer.byteLength(JSON.stringify(kept[0]));
-    }
-    kept.push({ output_type: 'stream', name: 'stderr', text: `\n[output truncated: this run produced more than ${formatLimit(this.maxBytes)} of output]\n` });
-    return kept;
-  }
-}
-
-function formatLimit(bytes: number): string {
-  if (bytes >= 1024 * 1024) return `${+(bytes / 1024 / 1024).toFixed(1)} MiB`;
-  if (bytes >= 1024) return `${+(bytes / 1024).toFixed(1)} KiB`;
-  return `${bytes} bytes`;
+export function cleanOutputs(outputs: readonly NbOutput[]): NbOutput[] {
+  return outputs.map(cleanOutput);
 }
