@@ -21,6 +21,7 @@ import { ContentVersion } from './content/content-version.js';
 import { PageTypeRegistry } from './content/page-types.js';
 import { Scheduler } from './content/scheduler.js';
 import { executionRoutes } from './api/rest/execution-routes.js';
+import { tokenRoutes } from './api/rest/token-routes.js';
 import { EnvironmentRegistry } from './kernels/environments.js';
 import { ExecutionService } from './kernels/executions/execution-service.js';
 import { selectGateway } from './kernels/select-gateway.js';
@@ -157,6 +158,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     await app.register(revisionsRoutes);
     await app.register(gitHttpRoutes);
     await app.register(executionRoutes);
+    await app.register(tokenRoutes);
     return app;
   } catch (err) {
     if (!opts.database) await database.close().catch(() => {});

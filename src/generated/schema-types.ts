@@ -490,3 +490,12 @@ export interface PageWrite {
    */
   base_revision?: number;
 }
+
+export interface TokenCreate {
+  /**
+   * Who uses it: the git author of its saves.
+   */
+  name: string;
+  role: 'admin' | 'editor' | 'reviewer' | 'learner';
+  email?: string;
+}

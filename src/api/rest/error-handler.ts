@@ -1,6 +1,8 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { CmsError, Errors, type FieldError } from '../../errors.js';
+import type { ErrorObject } from 'ajv';
+import { ajvErrorsToFieldErrors } from '../../blocks/ajv.js';
+import { CmsError, Errors } from '../../errors.js';
 
 /**
  * The one place error bodies are built: `{statusCode, error, message, code}` plus
@@ -30,15 +32,10 @@ export function registerErrorHandler(app: FastifyInstance): void {
 
 function toCmsError(err: FastifyError | CmsError): CmsError {
   if (err instanceof CmsError) return err;
-  const fe = err as FastifyError & { validation?: { instancePath: string; message?: string; keyword: string; params: Record<string, unknown> }[]; validationContext?: string };
+  const fe = err as FastifyError & { validation?: unknown[]; validationContext?: string };
   if (fe.validation) {
     const where = fe.validationContext === 'body' ? '' : `/${fe.validationContext ?? ''}`;
-    const errors: FieldError[] = fe.validation.map((v) => {
-      let path = where + v.instancePath;
-      if (v.keyword === 'required') path += `/${String(v.params.missingProperty)}`;
-      if (v.keyword === 'additionalProperties') path += `/${String(v.params.additionalProperty)}`;
-      return { path, message: v.keyword === 'additionalProperties' ? 'is not an allowed property' : (v.message ?? 'is invalid') };
-    });
+    const errors = ajvErrorsToFieldErrors(fe.validation as ErrorObject[], where);
     return Errors.validation([errors.map((e) => `${e.path || '/'} ${e.message}`).join('; ')], { errors });
   }
   switch (fe.code) {

@@ -7,6 +7,7 @@ import pagePublishSchema from '../../../schemas/api/page-publish.json' with { ty
 import pageRevertSchema from '../../../schemas/api/page-revert.json' with { type: 'json' };
 import pageCompareSchema from '../../../schemas/api/page-compare.json' with { type: 'json' };
 import executionSchema from '../../../schemas/api/execution.json' with { type: 'json' };
+import tokenCreateSchema from '../../../schemas/api/token-create.json' with { type: 'json' };
 
 /**
  * Route schemas. Everything about content comes from blocks/ and schemas/ (via the
@@ -66,7 +67,7 @@ const pageMetaSchema: JsonSchema = {
 
 /** Every shared schema, for app.addSchema (and so for components.schemas in OpenAPI). */
 export function sharedSchemas(blocks: BlockRegistry, types: PageTypeRegistry): JsonSchema[] {
-  return [errorSchema, pageMetaSchema, pageMoveSchema, pagePublishSchema, pageRevertSchema, pageCompareSchema, executionSchema, ...blockJsonSchemas(blocks), ...pageJsonSchemas(types)];
+  return [errorSchema, pageMetaSchema, pageMoveSchema, pagePublishSchema, pageRevertSchema, pageCompareSchema, executionSchema, tokenCreateSchema, ...blockJsonSchemas(blocks), ...pageJsonSchemas(types)];
 }
 
 const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, { $ref: 'Error#' }]));

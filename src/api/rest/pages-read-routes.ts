@@ -4,7 +4,7 @@ import type { Version } from '../../content/queries/page-fields.js';
 import { Errors } from '../../errors.js';
 import { listingEtag, pageEtag } from './etag.js';
 import type { CachedResponse } from './read-cache.js';
-import { apiOrigin, readVersion, siteOrigin } from './request-auth.js';
+import { apiOrigin, principalOf, readVersion, siteOrigin } from './request-auth.js';
 import { cacheKey, isCacheable, PRIVATE_CACHE_CONTROL, PUBLIC_CACHE_CONTROL, sendPrepared } from './send-json.js';
 import { lastValues, parseListingQuery, parseTypes } from './wagtail/page-listing-query.js';
 import { detailUrl, pageCatalogue, serializePage } from './wagtail/page-serializer.js';
@@ -29,6 +29,8 @@ export async function pagesReadRoutes(app: FastifyInstance): Promise<void> {
       if (hit) return hit;
     }
     const generation = contentVersion.generation;
+    // A token that is sent is checked, even for what anyone may read: a revoked one is a 401.
+    if (!cacheable) await principalOf(req);
     const q = lastValues(req.query as Record<string, unknown>);
     const version = await readVersion(req, q.version);
     const res = await compute(version);

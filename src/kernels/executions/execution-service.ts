@@ -165,9 +165,11 @@ export class ExecutionService {
     if (status === 'interrupted') message = 'interrupted on request';
     session.busy = false;
     session.lastUsedAt = this.now();
-    exec.finish(status, this.now(), message);
+    // The record first: whoever hears that the run ended can read it from the database.
+    const finishedAt = this.now();
+    await this.record(exec, status, message, finishedAt).catch((err) => this.log(err, 'recording an execution failed'));
+    exec.finish(status, finishedAt, message);
     this.running.delete(req.learner.tokenId);
-    await this.record(exec).catch((err) => this.log(err, 'recording an execution failed'));
     setTimeout(() => this.live.delete(exec.facts.id), KEEP_FINISHED_MS).unref();
   }
 
@@ -186,10 +188,10 @@ export class ExecutionService {
     return timers;
   }
 
-  private async record(exec: LiveExecution): Promise<void> {
+  private async record(exec: LiveExecution, status: ExecutionStatus, message: string | null, finishedAt: Date): Promise<void> {
     await this.db.update(executions).set({
-      status: exec.status, message: exec.message, executionCount: exec.executionCount, outputs: exec.outputs,
-      outputBytes: exec.outputBytes, truncated: exec.truncated, finishedAt: exec.finishedAt, durationMs: exec.durationMs,
+      status, message, executionCount: exec.executionCount, outputs: exec.outputs, outputBytes: exec.outputBytes, truncated: exec.truncated,
+      finishedAt, durationMs: exec.startedAt ? finishedAt.getTime() - exec.startedAt.getTime() : null,
     }).where(eq(executions.id, exec.facts.id));
   }
 
