@@ -54,7 +54,10 @@ function runInBackground(gateway: JupyterGateway, kernelId: string, code: string
     .execute(kernelId, { code, onOutput: (o) => { outputs.push(o); onStarted(); } })
     .then((result) => ({ result, outputs }));
   done.catch(() => {});
-  return { started: Promise.race([started, done.then(() => {})]), done };
+  // `started` never rejects: a run aborted before its first output (a queued one) only
+  // settles `done`, which the test awaits; a rejected `started` nobody awaits would be an
+  // unhandled rejection.
+  return { started: Promise.race([started, done.then(() => {}, () => {})]), done };
 }
 
 /** Code that says it started, then sleeps. */
