@@ -116,7 +116,20 @@ export class KernelConnection {
       this.ws.ping();
     }, this.opts.heartbeatMs);
     this.heartbeat.unref();
+    // Jupyter Server (Tornado) leaves Nagle's algorithm on for kernel WebSockets, so a
+    // frame waits until the previous one is acknowledged, and Linux delays a bare ACK by
+    // up to 40 ms: every run took ~45 ms for `1 + 1`. An unsolicited pong (RFC 6455 §5.5.3:
+    // no answer expected) after each burst of frames carries the ACK at once: ~5 ms.
+    let ackScheduled = false;
+    const ack = () => {
+      ackScheduled = false;
+      if (!this.closed && this.ws.readyState === WebSocket.OPEN) this.ws.pong();
+    };
     this.ws.on('message', (data, isBinary) => {
+      if (!ackScheduled) {
+        ackScheduled = true;
+        setImmediate(ack);
+      }
       const msg = parseFrame(Buffer.isBuffer(data) ? data : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]), isBinary);
       if (msg) this.dispatch(msg);
     });
