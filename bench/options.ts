@@ -14,6 +14,10 @@ export interface BenchOptions {
   saves: number;
   /** Revisions of one page for the history workloads; 0 skips them. */
   historyRevisions: number;
+  /** Sequential `1 + 1` runs for the kernel workloads (against a real Jupyter Server); 0 skips them. */
+  kernelRuns: number;
+  learners: number;
+  cellsPerLearner: number;
   /** Requests in flight while seeding. */
   seedConcurrency: number;
 }
@@ -32,6 +36,8 @@ export const USAGE = `Usage: npm run bench -- [options]
   --warmup=S                 seconds of unreported warm-up before each read run (default 2)
   --saves=N                  sequential saves to time (default 500)
   --history-revisions=N      revisions of one page for the history workloads (default 10000; 0 skips them)
+  --kernel-runs=N            1 + 1 runs, direct and through the CMS, on a real Jupyter Server (default 200; 0 skips the kernel workloads)
+  --learners=N --cells=N     learners running cells at once, and cells each (default 20 and 10)
   --seed-concurrency=N       create requests in flight while seeding (default 4)
   --help                     this text
 
@@ -63,6 +69,9 @@ export function parseOptions(argv: readonly string[], env: Env): BenchOptions | 
     connections: 50,
     saves: 500,
     historyRevisions: 10_000,
+    kernelRuns: 200,
+    learners: 20,
+    cellsPerLearner: 10,
     seedConcurrency: 4,
   };
   for (const arg of argv) {
@@ -83,6 +92,9 @@ export function parseOptions(argv: readonly string[], env: Env): BenchOptions | 
       case 'connections': opts.connections = intOption(name, value, 1, 10_000); break;
       case 'saves': opts.saves = intOption(name, value, 0, 1_000_000); break;
       case 'history-revisions': opts.historyRevisions = intOption(name, value, 0, 1_000_000); break;
+      case 'kernel-runs': opts.kernelRuns = intOption(name, value, 0, 100_000); break;
+      case 'learners': opts.learners = intOption(name, value, 1, 1_000); break;
+      case 'cells': opts.cellsPerLearner = intOption(name, value, 1, 10_000); break;
       case 'seed-concurrency': opts.seedConcurrency = intOption(name, value, 1, 256); break;
       default: throw new UsageError(`unknown option --${name}`);
     }

@@ -2,6 +2,7 @@ import { cpus, freemem, platform, release, totalmem, arch } from 'node:os';
 import type { LoadResult } from './load.js';
 import type { SavesResult } from './saves.js';
 import type { HistoryResult } from './history.js';
+import type { KernelBenchResult } from './kernels.js';
 import type { SeedResult } from './seed.js';
 
 /** The figures the benchmark is judged against. */
@@ -46,6 +47,24 @@ export function savesLine(s: SavesResult): string {
 
 function verdict(met: boolean): string {
   return met ? 'met' : 'MISSED';
+}
+
+export function kernelSummary(k: KernelBenchResult): string {
+  const added = k.viaCms.p50 - k.direct.p50;
+  const sorted = [...k.perLearnerMs].sort((a, b) => a - b);
+  return [
+    '', 'Kernels (Jupyter Server 1 + 1; the CMS on PGlite)',
+    `  direct, naive client           p50 ${dec(k.directNaive.p50, 2).padStart(7)} ms   p99 ${dec(k.directNaive.p99, 2).padStart(7)} ms   (waits out delayed ACKs)`,
+    `  direct to the gateway          p50 ${dec(k.direct.p50, 2).padStart(7)} ms   p99 ${dec(k.direct.p99, 2).padStart(7)} ms`,
+    `  through the CMS (HTTP, ?wait)  p50 ${dec(k.viaCms.p50, 2).padStart(7)} ms   p99 ${dec(k.viaCms.p99, 2).padStart(7)} ms`,
+    `  added by the CMS               p50 ${dec(added, 2).padStart(7)} ms   target < 5 ms: ${verdict(added < 5)}`,
+    `  ${k.learners} learners × ${k.cellsPerLearner} cells at once: ${k.failures === 0 ? 'all completed' : `${k.failures} FAILED`} in ${dec(k.wallMs / 1000)} s; `
+      + `per learner min ${dec(sorted[0]! / 1000)} s, median ${dec(percentileOf(sorted, 50) / 1000)} s, max ${dec(sorted.at(-1)! / 1000)} s; warm cell p50 ${dec(k.warmCell.p50)} ms p99 ${dec(k.warmCell.p99)} ms`,
+  ].join('\n');
+}
+
+function percentileOf(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 
 /** The final table: one block per database. */

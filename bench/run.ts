@@ -9,8 +9,9 @@ import { BLOCKS_PER_LESSON, isKorean } from './lessons.js';
 import { abortLoad, runReadScenario, type LoadSettings, type ReadScenario } from './load.js';
 import { parseOptions, USAGE, UsageError, type BenchOptions, type DbKind } from './options.js';
 import { createBenchDatabase, postgresVersion } from './postgres.js';
-import { machineLine, readLine, savesLine, SLUG_SCENARIO, summary, type DbReport } from './report.js';
+import { kernelSummary, machineLine, readLine, savesLine, SLUG_SCENARIO, summary, type DbReport } from './report.js';
 import { runHistoryBench } from './history.js';
+import { runKernelBench, type KernelBenchResult } from './kernels.js';
 import { runSaves } from './saves.js';
 import { seedLessons, type SeededLesson } from './seed.js';
 import { PASS_THROUGH_ENV, ServerProcess, ServerStartError, serverRevision } from './server-process.js';
@@ -215,8 +216,27 @@ async function main(): Promise<number> {
     }
   }
 
+  let kernels: KernelBenchResult | null = null;
+  const kernelProblems: string[] = [];
+  if (opts.kernelRuns > 0) {
+    console.log(`\n### Kernels (a real Jupyter Server; the CMS on PGlite)`);
+    try {
+      kernels = await runKernelBench({ runs: opts.kernelRuns, learners: opts.learners, cells: opts.cellsPerLearner }, (s) => {
+        liveServers.add(s);
+        cleanups.push({ name: 'stop kernel bench server', fn: async () => { await s.stop(); liveServers.delete(s); } });
+      }, (line) => console.log(line));
+    } catch (err) {
+      kernelProblems.push(`kernel workloads: ${(err as Error).message.split('\n')[0]}`);
+      console.error(`\nkernel workloads failed: ${(err as Error).stack ?? String(err)}`);
+    } finally {
+      kernelProblems.push(...await runCleanups());
+    }
+  }
+
   console.log(summary(reports, revision));
-  const failed = reports.some((r) => r.problems.length > 0);
+  if (kernels) console.log(kernelSummary(kernels));
+  for (const p of kernelProblems) console.log(`  PROBLEM: ${p}`);
+  const failed = reports.some((r) => r.problems.length > 0) || kernelProblems.length > 0 || (kernels?.failures ?? 0) > 0;
   if (failed) console.log('\nThe benchmark FAILED (see PROBLEM lines): its figures do not measure correct answers.');
   return failed ? 1 : 0;
 }

@@ -39,6 +39,8 @@ export class ServerStartError extends Error {
 export interface ServerOptions {
   /** Postgres database URL; null runs on the embedded PGlite. */
   databaseUrl: string | null;
+  /** More settings for this server (the kernel gateway for the kernel workloads). */
+  env?: Record<string, string>;
 }
 
 /** A token of 32 characters from [A-Za-z0-9]. */
@@ -107,6 +109,7 @@ export class ServerProcess {
       LOG_LEVEL: 'warn',
       ADMIN_TOKEN: this.adminToken,
       ...(opts.databaseUrl ? { DATABASE_URL: opts.databaseUrl } : {}),
+      ...opts.env,
     });
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
       cwd: REPO_ROOT,
