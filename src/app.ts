@@ -18,6 +18,7 @@ import { BlockRegistry } from './blocks/block-registry.js';
 import type { Config } from './config.js';
 import type { ContentContext } from './content/content-context.js';
 import { ContentVersion } from './content/content-version.js';
+import { PageDocs } from './content/queries/page-docs.js';
 import { PageTypeRegistry } from './content/page-types.js';
 import { Scheduler } from './content/scheduler.js';
 import { executionRoutes } from './api/rest/execution-routes.js';
@@ -78,6 +79,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
       config, database, repo, content, version, scheduler, executions,
       auth: new TokenAuthenticator(database.db),
       cache: new ReadCache(version, config.readCacheEntries),
+      pageDocs: new PageDocs(database.db, version),
     };
 
     const app = Fastify({

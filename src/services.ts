@@ -3,6 +3,7 @@ import type { TokenAuthenticator } from './auth/tokens.js';
 import type { Config } from './config.js';
 import type { ContentContext } from './content/content-context.js';
 import type { ContentVersion } from './content/content-version.js';
+import type { PageDocs } from './content/queries/page-docs.js';
 import type { Scheduler } from './content/scheduler.js';
 import type { ExecutionService } from './kernels/executions/execution-service.js';
 import type { Database } from './db/client.js';
@@ -17,6 +18,8 @@ export interface LecternServices {
   auth: TokenAuthenticator;
   version: ContentVersion;
   cache: ReadCache;
+  /** Single page documents (live ones cached), for running blocks. */
+  pageDocs: PageDocs;
   scheduler: Scheduler;
   executions: ExecutionService;
 }

@@ -251,3 +251,92 @@ describe.each(DRIVERS)('execution records (%s)', (driver) => {
     expect(replay.map((e) => e.event)).toEqual(['output', 'status']);
   });
 });
+
+describe('learners run what is published', () => {
+  let t: TestApp;
+  let learner: string;
+  beforeAll(async () => {
+    t = await startTestApp('pglite', { KERNEL_GATEWAY: 'pyodide', RUNS_PER_MINUTE: '1000' });
+    learner = (await createToken(t.app.lectern.database.db, { name: 'Lee', role: 'learner' })).token;
+  }, 120_000);
+  afterAll(async () => { await t?.close(); });
+
+  it('keeps running the live code while a draft changes it, and the new code once it is published', async () => {
+    const page = (await t.as('editor', { method: 'POST', url: '/api/v2/pages/', payload: { type: 'lesson', title: 'Versions', publish: true, body: [{ type: 'jupyter', value: { code: 'print("first")' } }] } })).json();
+    const block = page.body[0];
+    const run = async (token: string) => {
+      const res = await t.app.inject({ method: 'POST', url: `/api/v2/pages/${page.id}/blocks/${block.id}/execute/?wait=true`, payload: {}, headers: { authorization: `Bearer ${token}` } });
+      expect(res.statusCode, res.body).toBe(200);
+      return stdout(res.json());
+    };
+    expect(await run(learner)).toBe('first\n');
+    const edit = { body: [{ ...block, value: { ...block.value, code: 'print("second")' } }] };
+    expect((await t.as('editor', { method: 'PATCH', url: `/api/v2/pages/${page.id}/`, payload: edit })).statusCode).toBe(200);
+    expect(await run(learner)).toBe('first\n');
+    expect(await run(t.tokens.editor)).toBe('second\n');
+    expect((await t.as('editor', { method: 'POST', url: `/api/v2/pages/${page.id}/publish/` })).statusCode).toBe(200);
+    expect(await run(learner)).toBe('second\n');
+    expect((await t.as('editor', { method: 'POST', url: `/api/v2/pages/${page.id}/unpublish/` })).statusCode).toBe(200);
+    const gone = await t.app.inject({ method: 'POST', url: `/api/v2/pages/${page.id}/blocks/${block.id}/execute/?wait=true`, payload: {}, headers: { authorization: `Bearer ${learner}` } });
+    expect(gone.statusCode).toBe(404);
+  });
+});
+
+describe('sharing out the gateway: kernels per learner, kernels in all', () => {
+  let t: TestApp;
+  const learners: string[] = [];
+  const lessons: { id: number; body: { id: string }[] }[] = [];
+  beforeAll(async () => {
+    t = await startTestApp('pglite', { KERNEL_GATEWAY: 'pyodide', RUNS_PER_MINUTE: '1000', KERNELS_PER_LEARNER: '1', MAX_KERNELS: '2' });
+    for (const name of ['Ada', 'Bo', 'Cy']) learners.push((await createToken(t.app.lectern.database.db, { name, role: 'learner' })).token);
+    for (const environment of ['default', 'numpy-2']) {
+      lessons.push((await t.as('editor', { method: 'POST', url: '/api/v2/pages/', payload: { type: 'lesson', title: `In ${environment}`, environment, publish: true, body: [{ type: 'jupyter', value: { code: 'print("ran")' } }] } })).json());
+    }
+  }, 120_000);
+  afterAll(async () => { await t?.close(); });
+  const exec = (token: string, lesson = lessons[0]!) => t.app.inject({
+    method: 'POST', url: `/api/v2/pages/${lesson.id}/blocks/${lesson.body[0]!.id}/execute/?wait=true`, payload: {}, headers: { authorization: `Bearer ${token}` },
+  });
+  const kernelsOf = async (token: string) => (await t.app.inject({ url: '/api/v2/kernels/', headers: { authorization: `Bearer ${token}` } })).json().items as { id: string; environment: string }[];
+
+  it('replaces a learner\'s idle kernel when they need one for another environment', async () => {
+    const ada = learners[0]!;
+    expect((await exec(ada)).json().status).toBe('ok');
+    expect((await exec(ada, lessons[1])).json().status).toBe('ok');
+    expect((await kernelsOf(ada)).map((k) => k.environment)).toEqual(['numpy-2']);
+  });
+
+  it('refuses a kernel beyond MAX_KERNELS with 429 naming the gateway, and starts it once one is shut down', async () => {
+    const [ada, bo, cy] = learners as [string, string, string];
+    expect((await exec(bo)).json().status).toBe('ok');
+    const full = await exec(cy);
+    expect(full.statusCode).toBe(429);
+    expect(full.json()).toMatchObject({ code: 'CMS_ERR_KERNEL_CAPACITY', message: expect.stringContaining('Pyodide') });
+    expect(Number(full.headers['retry-after'])).toBeGreaterThan(0);
+    // Learners already holding a kernel keep running code.
+    expect((await exec(bo)).json().status).toBe('ok');
+    const adas = await kernelsOf(ada);
+    await t.app.lectern.executions.sessions.drop(t.app.lectern.executions.sessions.byId(adas[0]!.id)!, true);
+    expect((await exec(cy)).json().status).toBe('ok');
+  });
+});
+
+describe('idle kernels', () => {
+  let t: TestApp;
+  beforeAll(async () => { t = await startTestApp('pglite', { KERNEL_GATEWAY: 'pyodide', KERNEL_IDLE_TTL_MS: '1000' }); }, 120_000);
+  afterAll(async () => { await t?.close(); });
+
+  it('are shut down after KERNEL_IDLE_TTL_MS; the next run starts a fresh one', async () => {
+    const learner = (await createToken(t.app.lectern.database.db, { name: 'Idle', role: 'learner' })).token;
+    const page = (await t.as('editor', { method: 'POST', url: '/api/v2/pages/', payload: { type: 'lesson', title: 'Idle', publish: true, body: [{ type: 'jupyter', value: { code: 'n = 1' } }] } })).json();
+    const run = (code?: string) => t.app.inject({ method: 'POST', url: `/api/v2/pages/${page.id}/blocks/${page.body[0].id}/execute/?wait=true`, payload: code ? { code } : {}, headers: { authorization: `Bearer ${learner}` } });
+    const first = (await run()).json();
+    expect(first.status).toBe('ok');
+    const kernels = async () => (await t.app.inject({ url: '/api/v2/kernels/', headers: { authorization: `Bearer ${learner}` } })).json().items;
+    expect(await kernels()).toHaveLength(1);
+    await expect.poll(kernels, { timeout: 15_000, interval: 250 }).toEqual([]);
+    const after = (await run('n')).json();
+    expect(after.kernel).not.toBe(first.kernel);
+    expect(after.outputs).toContainEqual(expect.objectContaining({ ename: 'NameError' }));
+  });
+});

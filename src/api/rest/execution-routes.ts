@@ -1,14 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { timingSafeEqual } from 'node:crypto';
 import { can } from '../../auth/roles.js';
-import type { PageDoc } from '../../content/page-document.js';
-import { findBlock } from '../../content/queries/find-block.js';
-import { getVisiblePage } from '../../content/queries/list-pages.js';
-import { Errors } from '../../errors.js';
 import type { Execution } from '../../generated/schema-types.js';
-import { DEFAULT_ENVIRONMENT } from '../../kernels/environments.js';
 import type { Learner } from '../../kernels/executions/execution-service.js';
 import type { ExecutionEvent, LiveExecution } from '../../kernels/executions/live-execution.js';
+import { runBlock } from '../../kernels/executions/run-block.js';
 import executionSchema from '../../../schemas/api/execution.json' with { type: 'json' };
 import { apiOrigin, principalOf, requirePermission } from './request-auth.js';
 import { parsePythonInt } from './wagtail/python-int.js';
@@ -28,8 +24,7 @@ const executionRef = { $ref: `${executionSchema.$id}#` };
  * page and block come from content, the run from kernels.
  */
 export async function executionRoutes(app: FastifyInstance): Promise<void> {
-  const { executions, content } = app.lectern;
-  const db = content.database.db;
+  const { executions, pageDocs } = app.lectern;
   const eventsUrl = (req: FastifyRequest, e: LiveExecution) => `${apiOrigin(req)}/api/v2/executions/${e.facts.id}/events?key=${e.streamKey}`;
 
   app.post('/api/v2/pages/:id/blocks/:blockId/execute/', {
@@ -47,25 +42,12 @@ export async function executionRoutes(app: FastifyInstance): Promise<void> {
     const learner = await learnerOf(req);
     const principal = (await principalOf(req))!;
     const params = req.params as { id: string; blockId: string };
-    const pageId = parsePythonInt(params.id);
-    // Learners run what is published; editors and reviewers run what they are editing.
-    const version = can(principal.role, 'read:drafts') ? 'draft' : 'live';
-    const page = pageId === null ? undefined : await getVisiblePage(db, pageId, version);
-    if (!page) throw Errors.pageNotFound();
-    const doc = (version === 'live' ? page.liveContent : page.draft) as PageDoc;
-    const found = findBlock(doc, params.blockId);
-    if (!found) throw Errors.blockNotFoundInPage([page.id, params.blockId]);
-    if (found.block.type !== 'jupyter') throw Errors.notRunnable([params.blockId, found.block.type]);
-    const value = found.block.value as { code: string; kernel?: string; environment?: string };
-    const edit = (req.body as { code?: string } | null)?.code;
-    const exec = await executions.run({
+    const exec = await runBlock(pageDocs, executions, {
       learner,
-      pageId: page.id,
-      blockId: found.block.id,
-      environment: value.environment ?? (typeof doc.environment === 'string' ? doc.environment : DEFAULT_ENVIRONMENT),
-      kernel: value.kernel ?? 'python3',
-      code: edit ?? value.code,
-      edited: edit !== undefined && edit !== value.code,
+      pageId: parsePythonInt(params.id),
+      blockId: params.blockId,
+      code: (req.body as { code?: string } | null)?.code,
+      version: can(principal.role, 'read:drafts') ? 'draft' : 'live',
     });
     reply.header('location', `${apiOrigin(req)}/api/v2/executions/${exec.facts.id}/`);
     if ((req.query as { wait?: boolean }).wait) {

@@ -35,6 +35,9 @@ export interface RunRequest {
   edited: boolean;
 }
 
+/** A run still going after this long gets its `running` record (see recordRunning). */
+const RECORD_RUNNING_AFTER_MS = 200;
+
 /** Finished runs stay in memory this long, for event streams that reconnect. */
 const KEEP_FINISHED_MS = 10 * 60_000;
 
@@ -110,17 +113,34 @@ export class ExecutionService {
     exec.startedAt = this.now();
     session.busy = true;
     this.live.set(id, exec);
-    await this.db.insert(executions).values({
+    const row: typeof executions.$inferInsert = {
       id, pageId: req.pageId, blockId: req.blockId, tokenId: req.learner.tokenId, learner: req.learner.name,
       environment: req.environment, kernelspec, gateway: this.gateway.kind, sessionId: session.id,
       codeHash: createHash('sha256').update(req.code).digest('hex'), codeBytes: bytes, edited: req.edited,
       status: 'running', createdAt: exec.facts.createdAt, startedAt: exec.startedAt,
-    });
-    void this.execute(exec, session, req, kernelspec);
+    };
+    void this.execute(exec, session, req, kernelspec, row, this.recordRunning(row));
     return exec;
   }
 
-  private async execute(exec: LiveExecution, session: KernelSession, req: RunRequest, kernelspec: string): Promise<void> {
+  /**
+   * Writes the `running` record of a run that is still going after RECORD_RUNNING_AFTER_MS.
+   * Most runs end sooner and get one write, the final record, instead of two: the
+   * learner's Run does not wait for the database twice. `settle()` cancels the pending
+   * write or waits for the one in flight, so the final record always lands last.
+   */
+  private recordRunning(row: typeof executions.$inferInsert): { settle: () => Promise<void> } {
+    let write: Promise<void> | null = null;
+    const timer = setTimeout(() => {
+      write = this.db.insert(executions).values(row).onConflictDoNothing()
+        .then(() => {}, (err) => this.log(err, 'recording a running execution failed'));
+    }, RECORD_RUNNING_AFTER_MS);
+    timer.unref();
+    return { settle: async () => { clearTimeout(timer); await write; } };
+  }
+
+  private async execute(exec: LiveExecution, session: KernelSession, req: RunRequest, kernelspec: string,
+    row: typeof executions.$inferInsert, running: { settle: () => Promise<void> }): Promise<void> {
     const budget = new OutputBudget(this.config.maxOutputBytes);
     const onOutput = (raw: Parameters<typeof cleanOutput>[0]) => {
       if (exec.finished) return;
@@ -167,7 +187,8 @@ export class ExecutionService {
     session.lastUsedAt = this.now();
     // The record first: whoever hears that the run ended can read it from the database.
     const finishedAt = this.now();
-    await this.record(exec, status, message, finishedAt).catch((err) => this.log(err, 'recording an execution failed'));
+    await running.settle();
+    await this.record(exec, row, status, message, finishedAt).catch((err) => this.log(err, 'recording an execution failed'));
     exec.finish(status, finishedAt, message);
     this.running.delete(req.learner.tokenId);
     setTimeout(() => this.live.delete(exec.facts.id), KEEP_FINISHED_MS).unref();
@@ -188,11 +209,13 @@ export class ExecutionService {
     return timers;
   }
 
-  private async record(exec: LiveExecution, status: ExecutionStatus, message: string | null, finishedAt: Date): Promise<void> {
-    await this.db.update(executions).set({
-      status, message, executionCount: exec.executionCount, outputs: exec.outputs, outputBytes: exec.outputBytes, truncated: exec.truncated,
+  private async record(exec: LiveExecution, row: typeof executions.$inferInsert, status: ExecutionStatus, message: string | null, finishedAt: Date): Promise<void> {
+    const end = {
+      sessionId: exec.sessionId, status, message, executionCount: exec.executionCount, outputs: exec.outputs,
+      outputBytes: exec.outputBytes, truncated: exec.truncated,
       finishedAt, durationMs: exec.startedAt ? finishedAt.getTime() - exec.startedAt.getTime() : null,
-    }).where(eq(executions.id, exec.facts.id));
+    };
+    await this.db.insert(executions).values({ ...row, ...end }).onConflictDoUpdate({ target: executions.id, set: end });
   }
 
   /** A run this process holds in memory (running, or finished within the last minutes). */

@@ -59,7 +59,10 @@ export class KernelSessions {
       if (!idle) throw Errors.kernelLimit([this.limits.kernelsPerLearner], { headers: { 'retry-after': '10' } });
       await this.drop(idle, true);
     }
-    if (this.byKey.size + this.starting.size > this.limits.maxKernels) {
+    // Kernels held and kernels being started by others (this start may or may not be in
+    // `starting` yet, depending on whether it awaited above).
+    const startingElsewhere = [...this.starting.keys()].filter((k) => k !== key).length;
+    if (this.byKey.size + startingElsewhere >= this.limits.maxKernels) {
       throw Errors.kernelCapacity([this.gateway.description, this.limits.maxKernels], { headers: { 'retry-after': '30' } });
     }
     const handle = await this.gateway.startKernel({ kernelspec, environment, env });
