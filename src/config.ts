@@ -53,8 +53,12 @@ export interface KernelConfig {
   readonly kernelIdleTtlMs: number;
   readonly maxCodeBytes: number;
   readonly maxOutputBytes: number;
-  /** Gateway requests (start, interrupt…) that take longer fail with 503. */
+  /** Gateway requests (kernelspecs, interrupt, opening a kernel's WebSocket) that take longer fail with 503. */
   readonly gatewayTimeoutMs: number;
+  /** Starting (or restarting) a kernel, which waits for its process or container to come up. */
+  readonly kernelStartTimeoutMs: number;
+  /** A new kernel that has not opened its WebSocket and answered by then is replaced by another. */
+  readonly kernelReadyTimeoutMs: number;
   /** Pyodide processes kept loaded and ready for the next kernel. */
   readonly pyodideSpares: number;
 }
@@ -112,6 +116,8 @@ function kernelConfig(env: Env): KernelConfig {
     maxCodeBytes: int(env, 'MAX_CODE_BYTES', 100 * 1024, 1, 64 * 1024 * 1024),
     maxOutputBytes: int(env, 'MAX_OUTPUT_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
     gatewayTimeoutMs: int(env, 'KERNEL_GATEWAY_TIMEOUT_MS', 5_000, 100, 600_000),
+    kernelStartTimeoutMs: int(env, 'KERNEL_START_TIMEOUT_MS', 60_000, 1_000, 3_600_000),
+    kernelReadyTimeoutMs: int(env, 'KERNEL_READY_TIMEOUT_MS', 15_000, 500, 3_600_000),
     pyodideSpares: int(env, 'PYODIDE_SPARES', 1, 0, 16),
   });
 }

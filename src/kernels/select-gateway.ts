@@ -15,7 +15,10 @@ export function selectGateway(config: KernelConfig): KernelGateway {
       return new NoGateway();
     case 'jupyter': {
       const url = config.gatewayUrl!;
-      return new LazyGateway('jupyter', `jupyter gateway at ${url}`, () => new JupyterGateway({ url, token: config.gatewayToken, requestTimeoutMs: config.gatewayTimeoutMs }));
+      return new LazyGateway('jupyter', `jupyter gateway at ${url}`, () => new JupyterGateway({
+        url, token: config.gatewayToken, requestTimeoutMs: config.gatewayTimeoutMs,
+        kernelTimeoutMs: config.kernelStartTimeoutMs, readyTimeoutMs: config.kernelReadyTimeoutMs,
+      }));
     }
     case 'pyodide':
       return new LazyGateway('pyodide', 'the embedded Pyodide gateway', () => new PyodideGateway({ spares: config.pyodideSpares }));

@@ -148,8 +148,13 @@ export interface RecordingProxy {
   close(): Promise<void>;
 }
 
-/** An HTTP and WebSocket proxy in front of `target` that records every request it passes on. */
-export async function startRecordingProxy(target: string): Promise<RecordingProxy> {
+/**
+ * An HTTP and WebSocket proxy in front of `target` that records every request it passes
+ * on. `stallUpgrades` WebSocket handshakes are recorded but never answered, as Jupyter
+ * Server does with a kernel that missed its kernel_info_request.
+ */
+export async function startRecordingProxy(target: string, opts: { stallUpgrades?: number } = {}): Promise<RecordingProxy> {
+  let stall = opts.stallUpgrades ?? 0;
   const to = new URL(target);
   const requests: RecordedRequest[] = [];
   const sockets = new Set<Socket>();
@@ -170,6 +175,11 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
   server.on('upgrade', (req, socket: Socket, head: Buffer) => {
     requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: '' });
     sockets.add(socket);
+    if (stall > 0) {
+      stall--;
+      socket.on('error', () => {});
+      return;
+    }
     const upstream = connect(Number(to.port), to.hostname, () => {
       let raw = `${req.method} ${req.url} HTTP/1.1\r\n`;
       for (let i = 0; i < req.rawHeaders.length; i += 2) raw += `${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}\r\n`;

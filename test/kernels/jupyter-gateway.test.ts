@@ -275,6 +275,44 @@ describe.skipIf(!JUPYTER_SERVER)('jupyter gateway against a real Jupyter Server'
     }
   });
 
+  it('starts another kernel when a new one does not become ready in time, and shuts the first down', async () => {
+    const proxy = await startRecordingProxy(server.url, { stallUpgrades: 1 });
+    const viaProxy = new JupyterGateway({ url: proxy.url, token: server.token, readyTimeoutMs: 1_500, logger });
+    try {
+      const { id } = await viaProxy.startKernel(START);
+      const seen = proxy.requests.map((r) => `${r.method} ${r.url.replace(/\?.*/, '')}`);
+      const starts = seen.filter((r) => r === 'POST /api/kernels');
+      expect(starts, seen.join('\n')).toHaveLength(2);
+      const first = proxy.requests.find((r) => r.url.includes('/channels'))!.url.split('/')[3]!;
+      expect(first).not.toBe(id);
+      expect(seen).toContain(`DELETE /api/kernels/${first}`);
+      expect(await value(viaProxy, id, '6 * 7')).toBe('42');
+      const listed = await (await fetch(`${server.url}/api/kernels`, { headers: { authorization: `token ${server.token}` } })).json() as { id: string }[];
+      expect(listed.map((k) => k.id)).not.toContain(first);
+      expect(logged.some((l) => l.startsWith('kernel did not become ready; starting another'))).toBe(true);
+    } finally {
+      await viaProxy.close();
+      await proxy.close();
+    }
+  });
+
+  it('gives up with KernelNotReadyError when no kernel becomes ready within kernelTimeoutMs', async () => {
+    const proxy = await startRecordingProxy(server.url, { stallUpgrades: 100 });
+    const viaProxy = new JupyterGateway({ url: proxy.url, token: server.token, readyTimeoutMs: 1_000, kernelTimeoutMs: 2_500 });
+    try {
+      const { error } = await timed(viaProxy.startKernel(START));
+      expect(error).toBeInstanceOf(GatewayUnavailableError);
+      expect((error as Error).message).toMatch(/did not open within 1000 ms/);
+      const listed = await (await fetch(`${server.url}/api/kernels`, { headers: { authorization: `token ${server.token}` } })).json() as { id: string }[];
+      const started = proxy.requests.filter((r) => r.method === 'POST' && r.url === '/api/kernels').length;
+      expect(started).toBeGreaterThanOrEqual(2);
+      for (const r of proxy.requests.filter((q) => q.url.includes('/channels'))) expect(listed.map((k) => k.id)).not.toContain(r.url.split('/')[3]);
+    } finally {
+      await viaProxy.close();
+      await proxy.close();
+    }
+  });
+
   it('refuses a wrong token with GatewayUnavailableError that says so, on REST and on the WebSocket', async () => {
     const wrong = `wrong-${randomUUID()}`;
     const bad = new JupyterGateway({ url: server.url, token: wrong });

@@ -4,7 +4,7 @@ import {
   type KernelSpecInfo, type StartKernelOptions,
 } from '../kernel-gateway.js';
 import { describeGateway, JupyterRestClient } from './jupyter-rest.js';
-import { KernelConnection } from './kernel-connection.js';
+import { KernelConnection, KernelNotReadyError } from './kernel-connection.js';
 import { silentLogger, type JupyterGatewayLogger } from './logger.js';
 
 export type { JupyterGatewayLogger } from './logger.js';
@@ -21,6 +21,12 @@ export interface JupyterGatewayOptions {
    * process (or, on Enterprise Gateway, its container) to come up or go. Default 60000.
    */
   kernelTimeoutMs?: number;
+  /**
+   * Bound on a freshly started kernel opening its WebSocket and answering; past it the
+   * kernel is shut down and another started, within kernelTimeoutMs (KernelNotReadyError
+   * says why). Default 15000.
+   */
+  readyTimeoutMs?: number;
   /** Ping period of kernel WebSockets; a socket silent for a whole period counts as lost. Default 30000. */
   heartbeatMs?: number;
   logger?: JupyterGatewayLogger;
@@ -37,6 +43,9 @@ interface KernelState {
   pending: Promise<unknown> | null;
 }
 
+/** Kernels started for one startKernel call at most, when they do not become ready. */
+const MAX_START_ATTEMPTS = 3;
+
 const kernelPath = (id: string, action = '') => `api/kernels/${encodeURIComponent(id)}${action}`;
 
 /**
@@ -51,6 +60,7 @@ export class JupyterGateway implements KernelGateway {
   private readonly rest: JupyterRestClient;
   private readonly requestTimeoutMs: number;
   private readonly kernelTimeoutMs: number;
+  private readonly readyTimeoutMs: number;
   private readonly heartbeatMs: number;
   private readonly logger: JupyterGatewayLogger;
   private readonly kernels = new Map<string, KernelState>();
@@ -69,6 +79,7 @@ export class JupyterGateway implements KernelGateway {
     this.description = describeGateway(base);
     this.requestTimeoutMs = opts.requestTimeoutMs ?? 5_000;
     this.kernelTimeoutMs = opts.kernelTimeoutMs ?? 60_000;
+    this.readyTimeoutMs = opts.readyTimeoutMs ?? 15_000;
     this.heartbeatMs = opts.heartbeatMs ?? 30_000;
     this.logger = opts.logger ?? silentLogger;
     this.rest = new JupyterRestClient(base, opts.token, this.requestTimeoutMs, this.description);
@@ -87,27 +98,36 @@ export class JupyterGateway implements KernelGateway {
 
   async startKernel(opts: StartKernelOptions): Promise<KernelHandle> {
     this.assertOpen();
+    const deadline = performance.now() + this.kernelTimeoutMs;
+    for (let attempt = 1; ; attempt++) {
+      const id = await this.createKernel(opts, Math.max(1, Math.round(deadline - performance.now())));
+      const state: KernelState = {
+        id, username: opts.env.KERNEL_USERNAME ?? 'lectern', ours: true, connection: null, pending: null,
+      };
+      this.kernels.set(id, state);
+      try {
+        const left = Math.max(1, Math.round(deadline - performance.now()));
+        await this.track(state, this.connect(state, Math.min(this.readyTimeoutMs, left), true));
+        this.logger.info({ kernel: id, kernelspec: opts.kernelspec, environment: opts.environment, gateway: this.description, attempt }, 'kernel started');
+        return { id, kernelspec: opts.kernelspec };
+      } catch (err) {
+        this.forget(state);
+        await this.rest.request('DELETE', kernelPath(id), { kernelId: id }).catch(() => {});
+        if (!(err instanceof KernelNotReadyError) || attempt >= MAX_START_ATTEMPTS || deadline - performance.now() < 1_000) throw err;
+        this.logger.warn({ kernel: id, gateway: this.description, attempt, err: err.message }, 'kernel did not become ready; starting another');
+      }
+    }
+  }
+
+  private async createKernel(opts: StartKernelOptions, timeoutMs: number): Promise<string> {
     const model = await this.rest.request<{ id?: unknown }>('POST', 'api/kernels', {
       body: { name: opts.kernelspec, env: opts.env },
-      timeoutMs: this.kernelTimeoutMs,
+      timeoutMs,
     });
     if (typeof model?.id !== 'string') {
       throw new GatewayUnavailableError(this.description, 'POST /api/kernels answered without a kernel id');
     }
-    const id = model.id;
-    const state: KernelState = {
-      id, username: opts.env.KERNEL_USERNAME ?? 'lectern', ours: true, connection: null, pending: null,
-    };
-    this.kernels.set(id, state);
-    this.logger.info({ kernel: id, kernelspec: opts.kernelspec, environment: opts.environment, gateway: this.description }, 'kernel started');
-    try {
-      await this.track(state, this.connect(state, this.kernelTimeoutMs, true));
-    } catch (err) {
-      this.forget(state);
-      await this.rest.request('DELETE', kernelPath(id), { kernelId: id }).catch(() => {});
-      throw err;
-    }
-    return { id, kernelspec: opts.kernelspec };
+    return model.id;
   }
 
   async execute(kernelId: string, opts: ExecuteOptions): Promise<ExecuteResult> {

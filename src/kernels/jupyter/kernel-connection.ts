@@ -8,6 +8,16 @@ import {
 import { createMessage, executeRequest, parseFrame, toNbOutput, type JupyterMessage } from './jupyter-messages.js';
 import type { JupyterGatewayLogger } from './logger.js';
 
+/**
+ * A started kernel whose WebSocket did not open, or that did not answer, in time. Jupyter
+ * Server 1.x holds the WebSocket handshake until the kernel answers one kernel_info_request
+ * it sends once; when a kernel that is still booting misses it, every handshake to that
+ * kernel waits the server's kernel_info_timeout (60 s). Another kernel is the way out.
+ */
+export class KernelNotReadyError extends GatewayUnavailableError {
+  override name = 'KernelNotReadyError';
+}
+
 export interface KernelConnectionOptions {
   kernelId: string;
   /** ws(s)://…/api/kernels/{id}/channels, without a query: the session id is added here. */
@@ -82,10 +92,11 @@ export class KernelConnection {
         }
       };
       const onError = (err: Error & { code?: string }) => {
-        const why = /handshake has timed out/i.test(err.message)
-          ? `the kernel WebSocket of ${opts.kernelId} did not open within ${timeoutMs} ms`
-          : `cannot open the kernel WebSocket of ${opts.kernelId} (${err.code ?? err.message})`;
-        fail(new GatewayUnavailableError(opts.description, why));
+        if (/handshake has timed out/i.test(err.message)) {
+          fail(new KernelNotReadyError(opts.description, `the kernel WebSocket of ${opts.kernelId} did not open within ${timeoutMs} ms`));
+        } else {
+          fail(new GatewayUnavailableError(opts.description, `cannot open the kernel WebSocket of ${opts.kernelId} (${err.code ?? err.message})`));
+        }
       };
       const onOpen = () => {
         settle();
@@ -270,7 +281,7 @@ export class KernelConnection {
           this.send(msg, () => {});
           resend = setTimeout(ask, 500);
         };
-        timer = setTimeout(() => reject(new GatewayUnavailableError(this.opts.description,
+        timer = setTimeout(() => reject(new KernelNotReadyError(this.opts.description,
           `kernel ${this.opts.kernelId} did not answer within ${timeoutMs} ms of starting`)), timeoutMs);
         ask();
       });
