@@ -72,7 +72,11 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     };
     const scheduler = new Scheduler(content, config.schedulerIntervalMs, (err) => app.log.error({ err }, 'scheduled publishing failed'));
     const executions = new ExecutionService(
-      selectGateway(config.kernels), EnvironmentRegistry.load(config.kernels.environmentsFile), config.kernels, database.db,
+      selectGateway(config.kernels, {
+        debug: (obj, msg) => app.log.debug(obj, msg),
+        info: (obj, msg) => app.log.info(obj, msg),
+        warn: (obj, msg) => app.log.warn(obj, msg),
+      }), EnvironmentRegistry.load(config.kernels.environmentsFile), config.kernels, database.db,
       () => new Date(), (err, msg) => app.log.error({ err }, msg),
     );
     const services: LecternServices = {

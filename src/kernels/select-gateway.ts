@@ -1,5 +1,5 @@
 import type { KernelConfig } from '../config.js';
-import { JupyterGateway } from './jupyter/jupyter-gateway.js';
+import { JupyterGateway, type JupyterGatewayLogger } from './jupyter/jupyter-gateway.js';
 import type { KernelGateway } from './kernel-gateway.js';
 import { LazyGateway } from './lazy-gateway.js';
 import { NoGateway } from './none-gateway.js';
@@ -9,7 +9,7 @@ import { PyodideGateway } from './pyodide/pyodide-gateway.js';
  * The adapter KERNEL_GATEWAY names, built on first use: a server nobody runs code on
  * never starts a Pyodide process or dials a gateway.
  */
-export function selectGateway(config: KernelConfig): KernelGateway {
+export function selectGateway(config: KernelConfig, logger?: JupyterGatewayLogger): KernelGateway {
   switch (config.gateway) {
     case 'none':
       return new NoGateway();
@@ -17,7 +17,7 @@ export function selectGateway(config: KernelConfig): KernelGateway {
       const url = config.gatewayUrl!;
       return new LazyGateway('jupyter', `jupyter gateway at ${url}`, () => new JupyterGateway({
         url, token: config.gatewayToken, requestTimeoutMs: config.gatewayTimeoutMs,
-        kernelTimeoutMs: config.kernelStartTimeoutMs, readyTimeoutMs: config.kernelReadyTimeoutMs,
+        kernelTimeoutMs: config.kernelStartTimeoutMs, readyTimeoutMs: config.kernelReadyTimeoutMs, logger,
       }));
     }
     case 'pyodide':
