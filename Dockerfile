@@ -14,6 +14,7 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY blocks ./blocks
 COPY schemas ./schemas
 COPY migrations ./migrations
+COPY environments.json ./
 COPY src ./src
 COPY tsconfig.json ./
 
