@@ -23,13 +23,19 @@ import { PageTypeRegistry } from './content/page-types.js';
 import { Scheduler } from './content/scheduler.js';
 import { executionRoutes } from './api/rest/execution-routes.js';
 import { tokenRoutes } from './api/rest/token-routes.js';
+import { documentRoutes } from './api/rest/document-routes.js';
+import { imageRoutes } from './api/rest/image-routes.js';
+import { mediaFileRoutes } from './api/rest/media-file-routes.js';
 import { EnvironmentRegistry } from './kernels/environments.js';
 import { ExecutionService } from './kernels/executions/execution-service.js';
 import { selectGateway } from './kernels/select-gateway.js';
+import { ImageRenditions } from './media/images/image-renditions.js';
+import type { MediaContext } from './media/media-context.js';
+import { selectStorage } from './media/select-storage.js';
 import { LOCKS, openDatabase, type Database, type Db } from './db/client.js';
 import { GitRepo } from './history/git-repo.js';
 import { scheduleRepack } from './history/repack.js';
-import { RevisionStore } from './history/revision-store.js';
+import { bumpLiveVersion, RevisionStore } from './history/revision-store.js';
 import type { LecternServices } from './services.js';
 
 export const BLOCKS_DIR = fileURLToPath(new URL('../blocks', import.meta.url));
@@ -79,8 +85,24 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
       }), EnvironmentRegistry.load(config.kernels.environmentsFile), config.kernels, database.db,
       () => new Date(), (err, msg) => app.log.error({ err }, msg),
     );
+    const storage = selectStorage(config.media);
+    const media: MediaContext = {
+      db: database.db, storage, config: config.media,
+      publicChange: async (fn) => {
+        let live = 0;
+        const result = await database.db.transaction(async (tx) => {
+          const value = await fn(tx as unknown as Db);
+          live = await bumpLiveVersion(tx as unknown as Db);
+          return value;
+        });
+        version.observe(live);
+        return result;
+      },
+      log: (err, msg) => app.log.error({ err }, msg),
+    };
     const services: LecternServices = {
-      config, database, repo, content, version, scheduler, executions,
+      config, database, repo, content, version, scheduler, executions, media,
+      renditions: new ImageRenditions(media),
       auth: new TokenAuthenticator(database.db),
       cache: new ReadCache(version, config.readCacheEntries),
       pageDocs: new PageDocs(database.db, version),
@@ -105,6 +127,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
       await stopRepacking?.();
       await scheduler.stop();
       await executions.close();
+      await storage.close();
       await version.stop();
       await database.close();
     });
@@ -144,7 +167,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
             basic: { type: 'http', scheme: 'basic', description: 'For git clients on /content.git/: any user name, a Lectern token as the password.' },
           },
         },
-        tags: [{ name: 'pages' }, { name: 'history' }, { name: 'kernels' }, { name: 'operations' }],
+        tags: [{ name: 'pages' }, { name: 'history' }, { name: 'kernels' }, { name: 'media' }, { name: 'operations' }],
       },
       refResolver: {
         buildLocalReference: (json, _base, _fragment, i) => {
@@ -165,6 +188,9 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     await app.register(gitHttpRoutes);
     await app.register(executionRoutes);
     await app.register(tokenRoutes);
+    await app.register(imageRoutes);
+    await app.register(documentRoutes);
+    await app.register(mediaFileRoutes);
     return app;
   } catch (err) {
     if (!opts.database) await database.close().catch(() => {});

@@ -31,8 +31,31 @@ export interface Config {
   readonly logLevel: string;
   readonly trustProxy: boolean;
   readonly kernels: KernelConfig;
+  readonly media: MediaConfig;
   /** LECTERN_TOKEN: the token the CLI sends to a running server (`lectern import`). */
   readonly cliToken: string | null;
+}
+
+/** Images, documents and where their files live (DESIGN.md §3; README "Configuration"). */
+export interface MediaConfig {
+  readonly storage: 'local' | 's3';
+  /** `local`: the directory (default `${DATA_DIR}/media`). */
+  readonly dir: string;
+  readonly s3: {
+    readonly endpoint: string | null;
+    readonly region: string;
+    readonly bucket: string | null;
+    readonly accessKeyId: string | null;
+    readonly secretAccessKey: string | null;
+    readonly forcePathStyle: boolean;
+    readonly prefix: string;
+  };
+  /** A public base URL the files can be fetched from directly (a CDN or a public bucket); null: the CMS serves them under /media/. */
+  readonly publicUrl: string | null;
+  readonly maxImageBytes: number;
+  /** Images with more pixels are refused before they are decoded (decompression bombs). */
+  readonly maxImagePixels: number;
+  readonly maxDocumentBytes: number;
 }
 
 /** Running Jupyter blocks (DESIGN.md §6; README "Configuration"). */
@@ -122,6 +145,36 @@ function kernelConfig(env: Env): KernelConfig {
   });
 }
 
+function mediaConfig(env: Env, dataDir: string): MediaConfig {
+  const storage = str(env, 'MEDIA_STORAGE') ?? 'local';
+  if (storage !== 'local' && storage !== 's3') throw new ConfigError(`MEDIA_STORAGE must be local or s3, got "${storage}"`);
+  const bucket = str(env, 'S3_BUCKET');
+  if (storage === 's3' && !bucket) throw new ConfigError('MEDIA_STORAGE=s3 needs S3_BUCKET');
+  const endpoint = str(env, 'S3_ENDPOINT');
+  if (endpoint !== null && !/^https?:\/\/[^/]+/.test(endpoint)) throw new ConfigError(`S3_ENDPOINT must be an http(s) URL, got "${endpoint}"`);
+  const publicUrl = str(env, 'MEDIA_PUBLIC_URL');
+  if (publicUrl !== null && !/^https?:\/\/[^/]+/.test(publicUrl)) throw new ConfigError(`MEDIA_PUBLIC_URL must be an http(s) URL, got "${publicUrl}"`);
+  const prefix = str(env, 'S3_PREFIX') ?? '';
+  if (prefix && !/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*\/$/.test(prefix)) throw new ConfigError(`S3_PREFIX must be folder names ending with "/", got "${prefix}"`);
+  return Object.freeze({
+    storage,
+    dir: resolve(str(env, 'MEDIA_DIR') ?? resolve(dataDir, 'media')),
+    s3: Object.freeze({
+      endpoint,
+      region: str(env, 'S3_REGION') ?? 'us-east-1',
+      bucket,
+      accessKeyId: str(env, 'S3_ACCESS_KEY_ID'),
+      secretAccessKey: str(env, 'S3_SECRET_ACCESS_KEY'),
+      forcePathStyle: bool(env, 'S3_FORCE_PATH_STYLE', endpoint !== null),
+      prefix,
+    }),
+    publicUrl: publicUrl?.replace(/\/+$/, '') ?? null,
+    maxImageBytes: int(env, 'MAX_IMAGE_BYTES', 50 * 1024 * 1024, 1, 4 * 1024 * 1024 * 1024),
+    maxImagePixels: int(env, 'MAX_IMAGE_PIXELS', 128_000_000, 1, 2_000_000_000),
+    maxDocumentBytes: int(env, 'MAX_DOCUMENT_BYTES', 100 * 1024 * 1024, 1, 64 * 1024 * 1024 * 1024),
+  });
+}
+
 export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
   const dataDir = resolve(str(env, 'DATA_DIR') ?? './data');
   const databaseUrl = str(env, 'DATABASE_URL');
@@ -159,6 +212,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     logLevel,
     trustProxy: bool(env, 'TRUST_PROXY', false),
     kernels: kernelConfig(env),
+    media: mediaConfig(env, dataDir),
     cliToken: str(env, 'LECTERN_TOKEN'),
     ...overrides,
   };

@@ -90,6 +90,16 @@ export const Errors = {
   kernelNotFound: define('CMS_ERR_KERNEL_NOT_FOUND', 404, 'kernel %s does not exist'),
   blockNotFoundInPage: define('CMS_ERR_BLOCK_NOT_IN_PAGE', 404, 'page %s has no block %s'),
 
+  // images and documents
+  imageNotFound: define('CMS_ERR_IMAGE_NOT_FOUND', 404, 'No Image matches the given query.'),
+  documentNotFound: define('CMS_ERR_DOCUMENT_NOT_FOUND', 404, 'No Document matches the given query.'),
+  imageRejected: define('CMS_ERR_IMAGE_INVALID', 400, '%s'),
+  badFilterSpec: define('CMS_ERR_IMAGE_BAD_FILTER_SPEC', 400, '%s'),
+  emptyFile: define('CMS_ERR_MEDIA_EMPTY_FILE', 400, 'the uploaded file is empty'),
+  fileTooLarge: define('CMS_ERR_MEDIA_FILE_TOO_LARGE', 413, 'the file is larger than %s, the limit for %s'),
+  rangeNotSatisfiable: define('CMS_ERR_MEDIA_RANGE_NOT_SATISFIABLE', 416, 'the range %s is not within the file (%s bytes)'),
+  mediaStorageUnavailable: define('CMS_ERR_MEDIA_STORAGE_UNAVAILABLE', 503, '%s'),
+
   // storage
   storage: define('CMS_ERR_STORAGE', 500, 'storage error'),
   repoFileNotFound: define('CMS_ERR_GIT_NOT_FOUND', 404, 'the content repository has no %s'),

@@ -8,6 +8,8 @@ import type { Scheduler } from './content/scheduler.js';
 import type { ExecutionService } from './kernels/executions/execution-service.js';
 import type { Database } from './db/client.js';
 import type { GitRepo } from './history/git-repo.js';
+import type { ImageRenditions } from './media/images/image-renditions.js';
+import type { MediaContext } from './media/media-context.js';
 
 /** Everything the HTTP layer reaches, built once by buildApp and decorated as `app.lectern`. */
 export interface LecternServices {
@@ -22,6 +24,8 @@ export interface LecternServices {
   pageDocs: PageDocs;
   scheduler: Scheduler;
   executions: ExecutionService;
+  media: MediaContext;
+  renditions: ImageRenditions;
 }
 
 declare module 'fastify' {

@@ -2,11 +2,11 @@ export const ROLES = ['admin', 'editor', 'reviewer', 'learner'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** What a request may do. Anonymous readers see live content only. */
-export type Permission = 'read:drafts' | 'write:pages' | 'manage:tokens' | 'run:code';
+export type Permission = 'read:drafts' | 'write:pages' | 'write:media' | 'manage:tokens' | 'run:code';
 
 const GRANTS: Record<Role, readonly Permission[]> = {
-  admin: ['read:drafts', 'write:pages', 'manage:tokens', 'run:code'],
-  editor: ['read:drafts', 'write:pages', 'run:code'],
+  admin: ['read:drafts', 'write:pages', 'write:media', 'manage:tokens', 'run:code'],
+  editor: ['read:drafts', 'write:pages', 'write:media', 'run:code'],
   // Reviewers read drafts and history and write nothing.
   reviewer: ['read:drafts', 'run:code'],
   // Learners read live lessons (as anyone) and run their code cells.
@@ -23,6 +23,7 @@ export function can(role: Role, permission: Permission): boolean {
 export const PERMISSION_VERBS: Record<Permission, string> = {
   'read:drafts': 'read drafts and history',
   'write:pages': 'write pages',
+  'write:media': 'upload or delete images and documents',
   'manage:tokens': 'manage tokens',
   'run:code': 'run code',
 };

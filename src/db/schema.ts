@@ -174,3 +174,64 @@ export const settings = pgTable('settings', {
   value: jsonb('value').notNull(),
   updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().default(sql`now()`),
 });
+
+/**
+ * The image library (DESIGN.md §3): metadata here, the original in the storage adapter
+ * under `fileKey` (never derived from the uploaded file's name). `fileHash` makes a
+ * second upload of the same bytes find the first.
+ */
+export const images = pgTable('images', {
+  id: serial('id').primaryKey(),
+  title: text('title').notNull(),
+  fileKey: text('file_key').notNull(),
+  /** sha256 of the original's bytes, hex. */
+  fileHash: text('file_hash').notNull(),
+  fileSize: integer('file_size').notNull(),
+  /** png, jpeg, webp, gif or avif: judged from the bytes. */
+  format: text('format').notNull(),
+  width: integer('width').notNull(),
+  height: integer('height').notNull(),
+  /** The focal point as a rectangle in original pixels (Wagtail's focal_point_x/y/width/height: x and y are its centre). */
+  focalPointX: integer('focal_point_x'),
+  focalPointY: integer('focal_point_y'),
+  focalPointWidth: integer('focal_point_width'),
+  focalPointHeight: integer('focal_point_height'),
+  tags: jsonb('tags').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
+  uploadedBy: integer('uploaded_by'),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+}, (t) => [uniqueIndex('images_file_hash_idx').on(t.fileHash)]);
+
+/**
+ * Renditions made so far: one per image, filter spec and focal point, so the second
+ * request for one does no image work. The file's key includes all three, so its URL is
+ * stable and can be cached forever.
+ */
+export const imageRenditions = pgTable('image_renditions', {
+  id: serial('id').primaryKey(),
+  imageId: integer('image_id').notNull().references(() => images.id, { onDelete: 'cascade' }),
+  /** The canonical filter spec ("fill-800x450-c50|format-webp"). */
+  filterSpec: text('filter_spec').notNull(),
+  /** The focal point the rendition was cut around ("" without one). */
+  focalPointKey: text('focal_point_key').notNull(),
+  fileKey: text('file_key').notNull(),
+  fileSize: integer('file_size').notNull(),
+  mime: text('mime').notNull(),
+  width: integer('width').notNull(),
+  height: integer('height').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+}, (t) => [uniqueIndex('image_renditions_spec_idx').on(t.imageId, t.filterSpec, t.focalPointKey)]);
+
+/** The document library: any file, stored under a key of its own; the original file name is kept for downloads only. */
+export const documents = pgTable('documents', {
+  id: serial('id').primaryKey(),
+  title: text('title').notNull(),
+  fileKey: text('file_key').notNull(),
+  fileHash: text('file_hash').notNull(),
+  fileSize: bigint('file_size', { mode: 'number' }).notNull(),
+  /** The uploaded file's name, cleaned (no path, no control characters), for Content-Disposition. */
+  fileName: text('file_name').notNull(),
+  contentType: text('content_type').notNull(),
+  tags: jsonb('tags').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
+  uploadedBy: integer('uploaded_by'),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+}, (t) => [index('documents_file_hash_idx').on(t.fileHash)]);

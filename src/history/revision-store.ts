@@ -23,6 +23,19 @@ export async function readLiveVersion(db: Db): Promise<number> {
 }
 
 /**
+ * Says that something public readers see changed (a publish, a moved page, a deleted
+ * image): increments the live version and tells every process, whose read caches then
+ * drop what they hold. Run it inside the transaction of the change.
+ */
+export async function bumpLiveVersion(db: Db): Promise<number> {
+  const [row] = await db.insert(liveVersion).values({ id: 1, version: 1 })
+    .onConflictDoUpdate({ target: liveVersion.id, set: { version: sql`${liveVersion.version} + 1` } })
+    .returning({ version: liveVersion.version });
+  await db.execute(sql`select pg_notify(${CONTENT_CHANNEL}, ${String(row!.version)})`);
+  return row!.version;
+}
+
+/**
  * One write: commits on the branches, then one database transaction, then the ref moves.
  * Obtained from RevisionStore.write, which holds the writer lock for its whole life, so
  * the heads read at its start stay the heads until it ends.
@@ -63,13 +76,7 @@ export class WriteSession {
         await tx.insert(gitRefs).values({ name: branch, commit })
           .onConflictDoUpdate({ target: gitRefs.name, set: { commit } });
       }
-      if (this.moved.has('live') || this.structural) {
-        const [row] = await tx.insert(liveVersion).values({ id: 1, version: 1 })
-          .onConflictDoUpdate({ target: liveVersion.id, set: { version: sql`${liveVersion.version} + 1` } })
-          .returning({ version: liveVersion.version });
-        this.liveVersion = row!.version;
-        await tx.execute(sql`select pg_notify(${CONTENT_CHANNEL}, ${String(this.liveVersion)})`);
-      }
+      if (this.moved.has('live') || this.structural) this.liveVersion = await bumpLiveVersion(tx);
       return value;
     });
     this.committed = true;

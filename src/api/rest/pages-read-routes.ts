@@ -2,6 +2,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { findPageByUrlPath, getVisiblePage, listPages } from '../../content/queries/list-pages.js';
 import type { Version } from '../../content/queries/page-fields.js';
 import { Errors } from '../../errors.js';
+import type { FilterSpec } from '../../media/images/filter-spec.js';
+import { filterSpecOf } from '../../media/images/image-renditions.js';
+import { describePageMedia } from '../../media/page-media.js';
 import { listingEtag, pageEtag } from './etag.js';
 import type { CachedResponse } from './read-cache.js';
 import { apiOrigin, principalOf, readVersion, siteOrigin } from './request-auth.js';
@@ -12,12 +15,20 @@ import { parsePythonInt } from './wagtail/python-int.js';
 import { FieldsError, selectFields } from './wagtail/select-fields.js';
 import { pageDetailSchema, pageFindSchema, pageListingSchema } from './openapi-schemas.js';
 
+/** `renditions=fill-800x450|format-webp,width-400`: the renditions image blocks should carry. */
+function renditionSpecs(raw: string | undefined): FilterSpec[] {
+  if (raw === undefined || raw.trim() === '') return [];
+  const specs = raw.split(',').map((s) => filterSpecOf(s.trim(), '/renditions'));
+  if (specs.length > 10) throw Errors.badQuery(['renditions: at most 10 filter specs']);
+  return specs;
+}
+
 /**
  * The Wagtail API v2 read endpoints. Anonymous reads see live content and are served
  * from the read cache when possible; `?version=draft` (editors, reviewers) bypasses it.
  */
 export async function pagesReadRoutes(app: FastifyInstance): Promise<void> {
-  const { content, cache, version: contentVersion, config } = app.lectern;
+  const { content, cache, version: contentVersion, config, media, renditions } = app.lectern;
   const db = content.database.db;
 
   /** Runs `compute` for a read, through the cache for anonymous live reads. */
@@ -47,9 +58,12 @@ export async function pagesReadRoutes(app: FastifyInstance): Promise<void> {
         types: content.types, limitMax: config.apiLimitMax, version,
         findPage: (id) => getVisiblePage(db, id, version),
       });
+      const specs = renditionSpecs(q.renditions);
       const list = await listPages(db, parsed.query);
       const env = { version, apiOrigin: apiOrigin(req), siteOrigin: siteOrigin(req), editorMeta: version === 'draft' };
-      const body = JSON.stringify({ meta: { total_count: list.total }, items: list.rows.map((row) => serializePage(row, parsed.selection, env)) });
+      const items = list.rows.map((row) => serializePage(row, parsed.selection, env));
+      await describePageMedia(media, renditions, items, { specs, origin: apiOrigin(req) });
+      const body = JSON.stringify({ meta: { total_count: list.total }, items });
       return { status: 200, body, etag: listingEtag(body), headers: { 'cache-control': cacheControl(version) } };
     });
     return sendPrepared(req, reply, res);
@@ -88,10 +102,13 @@ export async function pagesReadRoutes(app: FastifyInstance): Promise<void> {
         if (err instanceof FieldsError) throw Errors.badQuery([err.message]);
         throw err;
       }
+      const specs = renditionSpecs(q.renditions);
       const parent = selection.fields.has('parent') && row.parentId !== null ? (await getVisiblePage(db, row.parentId, version)) ?? null : null;
-      const body = JSON.stringify(serializePage(row, selection, {
+      const out = serializePage(row, selection, {
         version, apiOrigin: apiOrigin(req), siteOrigin: siteOrigin(req), parent, editorMeta: version === 'draft',
-      }));
+      });
+      await describePageMedia(media, renditions, [out], { specs, origin: apiOrigin(req) });
+      const body = JSON.stringify(out);
       const revision = (version === 'live' ? row.liveRevisionId : row.latestRevisionId)!;
       return { status: 200, body, etag: pageEtag(revision, body), headers: { 'cache-control': cacheControl(version) } };
     });

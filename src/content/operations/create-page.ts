@@ -3,6 +3,7 @@ import { Errors } from '../../errors.js';
 import { cleanPageInput } from '../clean-page-input.js';
 import type { Actor, ContentContext } from '../content-context.js';
 import { canonicalPageDoc, type PageDoc } from '../page-document.js';
+import { checkReferences } from '../references.js';
 import { addedTouches } from '../../history/block-history.js';
 import { getPageRow, nextPageId, pathSegment, recordBlockTouches, takenSlugs, type PageRow } from '../page-store.js';
 import type { PageType } from '../page-types.js';
@@ -33,6 +34,7 @@ export async function createPage(ctx: ContentContext, actor: Actor, input: unkno
 
     const id = await nextPageId(db);
     const doc = canonicalPageDoc(cleaned.type, { ...cleaned.doc, id, parent: parentId, slug } as PageDoc);
+    await checkReferences(db, doc, null);
     const date = ctx.now();
     const saved = await saveRevision(session, {
       doc, actor, action: 'create', message: cleaned.message, defaultMessage: `Create ${doc.type} "${doc.title}"`, publish: cleaned.publish, date,

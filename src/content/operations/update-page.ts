@@ -7,6 +7,7 @@ import type { Actor, ContentContext } from '../content-context.js';
 import { mergeDrafts } from '../merge-drafts.js';
 import { canonicalPageDoc, type PageDoc } from '../page-document.js';
 import { draftOf, getRevisionRow, requirePageRow, type PageRow } from '../page-store.js';
+import { checkReferences } from '../references.js';
 import { commitDraft } from './commit-draft.js';
 
 export interface UpdateOptions {
@@ -35,6 +36,7 @@ export async function updatePage(ctx: ContentContext, actor: Actor, id: number, 
 
     const cleaned = cleanPageInput(ctx.types, ctx.blocks, input, current);
     const doc = canonicalPageDoc(cleaned.type, { ...cleaned.doc, id, parent: row.parentId, slug: cleaned.doc.slug ?? current.slug } as PageDoc);
+    await checkReferences(session.db, doc, current);
     const updated = await commitDraft(ctx, session, actor, row, doc, {
       action: 'update', message: cleaned.message, defaultMessage: `Update ${doc.type} "${doc.title}"`, publish: cleaned.publish,
     });
@@ -76,6 +78,7 @@ async function mergeEdit(ctx: ContentContext, session: WriteSession, actor: Acto
     throw conflict(errors.map((e) => ({ path: e.path, message: `the merged page would be invalid: ${e.message}` })));
   }
   const doc = canonicalPageDoc(recheck.type, { ...recheck.doc, id: row.id, parent: row.parentId, slug: recheck.doc.slug ?? current.slug } as PageDoc);
+  await checkReferences(session.db, doc, current);
   const updated = await commitDraft(ctx, session, actor, row, doc, {
     action: 'update', message: cleaned.message, defaultMessage: `Update ${doc.type} "${doc.title}" (merged from revision ${baseId})`, publish: cleaned.publish,
   });

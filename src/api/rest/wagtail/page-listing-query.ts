@@ -1,7 +1,7 @@
 import { Errors } from '../../../errors.js';
 import type { PageRow } from '../../../content/page-store.js';
 import type { PageType, PageTypeRegistry } from '../../../content/page-types.js';
-import { queryFields, type QueryField, type Version } from '../../../content/queries/page-fields.js';
+import { queryFields, type FieldKind, type Version } from '../../../content/queries/page-fields.js';
 import type { PageQuery } from '../../../content/queries/list-pages.js';
 import { pageCatalogue } from './page-serializer.js';
 import { parsePythonInt } from './python-int.js';
@@ -10,7 +10,7 @@ import { FieldsError, selectFields, type FieldSelection } from './select-fields.
 /** Query parameters that are operations rather than field filters (Wagtail's, plus `version`). */
 export const LISTING_OPERATIONS = new Set([
   'limit', 'offset', 'fields', 'order', 'search', 'search_operator', '_', 'format',
-  'type', 'child_of', 'ancestor_of', 'descendant_of', 'version',
+  'type', 'child_of', 'ancestor_of', 'descendant_of', 'version', 'renditions',
 ]);
 
 export interface ListingDeps {
@@ -143,7 +143,8 @@ function documentMembers(selection: FieldSelection): string[] {
 /** Meta fields that come from the page row, not its document. */
 const DOCLESS_META = new Set(['type', 'detail_url', 'html_url', 'slug', 'first_published_at', 'last_published_at', 'alias_of']);
 
-function parseOrder(raw: string, fields: Map<string, QueryField>, hasOffset: boolean): PageQuery['order'] {
+/** `order`: fields, `-field`, several comma-separated, or `random` (alone, without offset). */
+export function parseOrder<F extends { name: string }>(raw: string, fields: ReadonlyMap<string, F>, hasOffset: boolean): { field: F; descending: boolean }[] | 'random' {
   const items = raw.split(',');
   if (items.includes('random')) {
     if (items.length > 1) throw bad('random ordering cannot be combined with other fields');
@@ -159,7 +160,8 @@ function parseOrder(raw: string, fields: Map<string, QueryField>, hasOffset: boo
   });
 }
 
-function parseFilterValue(field: QueryField, raw: string): string | number | boolean | Date {
+/** A field filter's value, parsed as Wagtail (Django) parses it for the field's kind. */
+export function parseFilterValue(field: { name: string; kind: FieldKind }, raw: string): string | number | boolean | Date {
   const invalid = (why: string) => bad(`field filter error. '${raw}' is not a valid value for ${field.name} (${why})`);
   if (raw.includes('\0')) throw bad(`field filter error. null characters are not allowed for ${field.name}`);
   switch (field.kind) {
