@@ -110,7 +110,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
 
     const app = Fastify({
       logger: opts.logger ?? { level: config.logLevel },
-      routerOptions: { ignoreTrailingSlash: true },
+      // Document names in download URLs are up to 200 characters, percent-encoded.
+      routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
       bodyLimit: config.bodyLimitBytes,
       trustProxy: config.trustProxy,
       return503OnClosing: true,
