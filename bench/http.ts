@@ -1,4 +1,4 @@
-import { Agent, request } from 'node:http';
+import { Agent, request, type IncomingHttpHeaders } from 'node:http';
 
 /** A response whose status was not the one the benchmark expects: the run fails. */
 export class UnexpectedStatusError extends Error {
@@ -13,6 +13,13 @@ export interface ApiClient {
 /** One keep-alive agent for the whole run: the client's own cost stays out of the figures. */
 const agent = new Agent({ keepAlive: true, maxSockets: 256 });
 
+/** A response as it came: status, headers and body bytes. */
+export interface RawResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
 /**
  * Sends one JSON request and returns the parsed answer; any status other than
  * `expected` throws with the response body, so a benchmark never times failures.
@@ -21,26 +28,35 @@ const agent = new Agent({ keepAlive: true, maxSockets: 256 });
  */
 export async function api<T = unknown>(client: ApiClient, method: string, path: string, opts: { body?: unknown; expected: number; auth?: boolean }): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
-  if (opts.auth !== false) headers.authorization = `Bearer ${client.token}`;
   const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
-  if (body !== undefined) {
-    headers['content-type'] = 'application/json';
-    headers['content-length'] = String(Buffer.byteLength(body));
-  }
-  const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const res = await send(client, method, path, { headers, body, expected: opts.expected, auth: opts.auth });
+  const text = res.body.toString('utf8');
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+/**
+ * One request over the same keep-alive agent, answered as it came: for what is not
+ * JSON (multipart uploads, a 302 whose Location matters, image bytes). Redirects are
+ * not followed. Any status other than `expected` throws with the start of the body.
+ */
+export async function send(client: ApiClient, method: string, path: string, opts: { headers?: Record<string, string>; body?: string | Buffer; expected: number; auth?: boolean }): Promise<RawResponse> {
+  const headers: Record<string, string> = { ...opts.headers };
+  if (opts.auth !== false) headers.authorization = `Bearer ${client.token}`;
+  if (opts.body !== undefined) headers['content-length'] = String(Buffer.byteLength(opts.body));
+  const res = await new Promise<RawResponse>((resolve, reject) => {
     const req = request(new URL(path, client.baseUrl), { method, headers, agent, timeout: 60_000 }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
       res.on('error', reject);
     });
     req.on('timeout', () => req.destroy(new Error(`${method} ${path} took longer than 60 s`)));
     req.on('error', reject);
-    req.end(body);
+    req.end(opts.body);
   });
-  if (status !== opts.expected) {
-    throw new UnexpectedStatusError(`${method} ${path} answered ${status}, expected ${opts.expected}: ${text.slice(0, 500)}`);
+  if (res.status !== opts.expected) {
+    throw new UnexpectedStatusError(`${method} ${path} answered ${res.status}, expected ${opts.expected}: ${res.body.toString('utf8', 0, 500)}`);
   }
-  return (text ? JSON.parse(text) : undefined) as T;
+  return res;
 }
-
