@@ -8,9 +8,10 @@ import type { PageDoc } from './page-document.js';
 export type PageRow = typeof pages.$inferSelect;
 export type RevisionRow = typeof revisions.$inferSelect;
 
+import { PATH_SEGMENT_LENGTH } from '../db/tree-path.js';
+
 /** One fixed-width base-36 segment per tree level: lexical order of paths is tree order. */
-export const PATH_SEGMENT_LENGTH = 6;
-export const pathSegment = (id: number) => id.toString(36).padStart(PATH_SEGMENT_LENGTH, '0');
+export { PATH_SEGMENT_LENGTH, pathSegment } from '../db/tree-path.js';
 
 export const draftOf = (row: PageRow) => row.draft as PageDoc;
 export const liveOf = (row: PageRow) => row.liveContent as PageDoc | null;

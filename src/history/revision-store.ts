@@ -1,9 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
+import type { ContentEvent, ContentEventType } from '../events/content-event.js';
+import { ancestorsOfPath } from '../db/tree-path.js';
 import { LOCKS, type Database, type Db } from '../db/client.js';
 import { gitRefs, liveVersion } from '../db/schema.js';
 import type { CommitInput, GitRepo } from './git-repo.js';
 
 export type Branch = 'main' | 'live';
+
 export const BRANCHES: readonly Branch[] = ['main', 'live'];
 export type Heads = Record<Branch, string | null>;
 
@@ -46,6 +50,8 @@ export class WriteSession {
   private structural = false;
   /** The live version this write produced; null when public readers cannot notice it. */
   liveVersion: number | null = null;
+  /** What the write did, told to listeners once it is durable. */
+  readonly events: ContentEvent[] = [];
 
   constructor(readonly db: Db, readonly repo: GitRepo, readonly heads: Heads) {}
 
@@ -56,6 +62,14 @@ export class WriteSession {
     this.heads[branch] = oid;
     this.moved.add(branch);
     return oid;
+  }
+
+  /**
+   * Records what this write does to a page, for listeners after the write is durable.
+   * `path` is the page's tree path (its ancestors' segments, then its own).
+   */
+  event(type: ContentEventType, page: { id: number; path: string }, revision: number | null, actor: string, at: Date): void {
+    this.events.push({ id: randomUUID(), type, page: page.id, ancestors: ancestorsOfPath(page.path), revision, actor, at: at.toISOString() });
   }
 
   /** Says that public readers can notice this write although `live` may not move (URL paths changed). */
@@ -99,17 +113,35 @@ export class WriteSession {
  * leaves a ref behind the database, which `repairRefs` fixes at start.
  */
 export class RevisionStore {
+  private readonly listeners = new Set<(events: ContentEvent[]) => void>();
+
   constructor(private readonly database: Database, readonly repo: GitRepo) {}
+
+  /** Hears the events of every write made through this store (in this process), once durable. */
+  onEvents(fn: (events: ContentEvent[]) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
 
   /** `onLiveChange` hears the new live version, in this process, before the write returns. */
   async write<T>(fn: (session: WriteSession) => Promise<T>, onLiveChange?: (version: number) => void): Promise<T> {
-    return this.database.exclusive(LOCKS.writer, async (db) => {
-      const session = new WriteSession(db, this.repo, await readHeads(db));
-      const result = await fn(session);
-      await session.moveRefs();
-      if (session.liveVersion !== null) onLiveChange?.(session.liveVersion);
-      return result;
+    const session = await this.database.exclusive(LOCKS.writer, async (db) => {
+      const s = new WriteSession(db, this.repo, await readHeads(db));
+      const result = await fn(s);
+      await s.moveRefs();
+      if (s.liveVersion !== null) onLiveChange?.(s.liveVersion);
+      return { s, result };
     });
+    // Outside the writer lock: a slow listener never holds up the next save, and a failing
+    // one never fails this one.
+    if (session.s.events.length) {
+      for (const fn of this.listeners) {
+        try {
+          fn(session.s.events);
+        } catch { /* listeners report their own failures */ }
+      }
+    }
+    return session.result;
   }
 
   /** Points every git ref at the commit the database recorded. Returns what it fixed. */

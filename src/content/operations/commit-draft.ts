@@ -32,6 +32,8 @@ export async function commitDraft(ctx: ContentContext, session: WriteSession, ac
   const published = saved.liveCommit !== null;
   // The URL follows the draft slug until the page is live; then it follows what is published.
   const urlSlug = published || !row.live ? doc.slug : row.slug;
+  session.event('revision.created', row, saved.revisionId, actor.name, date);
+  if (published) session.event('page.published', row, saved.revisionId, actor.name, date);
 
   return session.transaction(async (tx) => {
     await tx.insert(revisions).values({

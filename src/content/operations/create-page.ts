@@ -40,6 +40,9 @@ export async function createPage(ctx: ContentContext, actor: Actor, input: unkno
       doc, actor, action: 'create', message: cleaned.message, defaultMessage: `Create ${doc.type} "${doc.title}"`, publish: cleaned.publish, date,
     });
 
+    const path = (parent?.path ?? '') + pathSegment(id);
+    session.event('revision.created', { id, path }, saved.revisionId, actor.name, date);
+    if (saved.liveCommit !== null) session.event('page.published', { id, path }, saved.revisionId, actor.name, date);
     const row = await session.transaction(async (tx) => {
       await tx.insert(revisions).values({
         id: saved.revisionId, pageId: id, commit: saved.commit, blob: saved.blob, action: 'create',
@@ -56,7 +59,7 @@ export async function createPage(ctx: ContentContext, actor: Actor, input: unkno
       const [inserted] = await tx.insert(pages).values({
         id,
         parentId,
-        path: (parent?.path ?? '') + pathSegment(id),
+        path,
         depth: (parent?.depth ?? 0) + 1,
         type: doc.type,
         slug,

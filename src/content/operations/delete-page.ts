@@ -34,6 +34,7 @@ export async function deletePage(ctx: ContentContext, actor: Actor, id: number, 
       : null;
 
     session.markPublicChange();
+    for (const r of subtree) session.event('page.deleted', r, null, actor.name, date);
     await session.transaction(async (tx) => {
       await tx.insert(revisions).values({
         id: revisionId, pageId: id, commit, blob: null, action: 'delete', authorName: actor.name, tokenId: actor.tokenId, message: subject, createdAt: date,

@@ -62,6 +62,9 @@ export async function movePage(ctx: ContentContext, actor: Actor, id: number, ar
 
     // Listings by tree position and URLs of live pages below change, live or not.
     session.markPublicChange();
+    const moved = { id, path: (parent?.path ?? '') + pathSegment(id) };
+    session.event('revision.created', moved, saved.revisionId, actor.name, date);
+    session.event('page.moved', moved, saved.revisionId, actor.name, date);
     return session.transaction(async (tx) => {
       await tx.insert(revisions).values({
         id: saved.revisionId, pageId: id, commit: saved.commit, blob: saved.blob, action: 'move',
@@ -72,7 +75,7 @@ export async function movePage(ctx: ContentContext, actor: Actor, id: number, ar
       }
       // URL paths first: both rewrites find the subtree by its old tree path.
       await rewriteUrlPaths(tx, row, `${parent?.urlPath ?? '/'}${row.slug}/`);
-      await rewriteTreePaths(tx, row, (parent?.path ?? '') + pathSegment(id));
+      await rewriteTreePaths(tx, row, moved.path);
       try {
         const [updated] = await tx.update(pages).set({
           parentId,

@@ -77,6 +77,7 @@ export async function publishRevision(
     date,
     message: formatCommitMessage(subject, { pageId: id, revisionId, action: 'publish' }),
   });
+  session.event('page.published', row, revisionId, actor.name, date);
 
   return session.transaction(async (tx) => {
     await tx.insert(liveCommits).values({ pageId: id, revisionId, commit, blob, action: 'publish', authorName: actor.name, createdAt: date });
@@ -127,6 +128,7 @@ export async function unpublishRow(ctx: ContentContext, session: WriteSession, a
     date,
     message: formatCommitMessage(message?.trim() || `Unpublish ${doc.type} "${doc.title}"`, { pageId: id, revisionId: row.liveRevisionId, action: 'unpublish' }),
   });
+  session.event('page.unpublished', row, null, actor.name, date);
   return session.transaction(async (tx) => {
     await tx.insert(liveCommits).values({ pageId: id, revisionId: row.liveRevisionId, commit, blob: null, action: 'unpublish', authorName: actor.name, createdAt: date });
     const [updated] = await tx.update(pages).set({
