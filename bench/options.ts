@@ -1,3 +1,5 @@
+import type { Size } from './photos.js';
+
 export type DbKind = 'pglite' | 'postgres';
 
 export interface BenchOptions {
@@ -20,6 +22,17 @@ export interface BenchOptions {
   cellsPerLearner: number;
   /** Requests in flight while seeding. */
   seedConcurrency: number;
+  /** Whether to run the media workloads (images, renditions, uploads). */
+  media: boolean;
+  /** Distinct large photos whose renditions are made, and their size. */
+  mediaImages: number;
+  mediaSize: Size;
+  /** Sequential requests for renditions that exist. */
+  renditionRequests: number;
+  /** Photos per upload throughput run (0 skips those runs), their size, and uploads in flight in the second run. */
+  uploads: number;
+  uploadSize: Size;
+  uploadConcurrency: number;
 }
 
 export class UsageError extends Error {
@@ -39,6 +52,13 @@ export const USAGE = `Usage: npm run bench -- [options]
   --kernel-runs=N            1 + 1 runs, direct and through the CMS, on a real Jupyter Server (default 200; 0 skips the kernel workloads)
   --learners=N --cells=N     learners running cells at once, and cells each (default 20 and 10)
   --seed-concurrency=N       create requests in flight while seeding (default 4)
+  --media=0|1                the media workloads: renditions, their files under load, uploads (default 1)
+  --media-images=N           distinct large photos uploaded, each rendition made by a first request (default 10)
+  --media-size=WxH           size of those photos (default 4000x3000; at least 800x450)
+  --rendition-requests=N     sequential requests for existing renditions (default 200)
+  --uploads=N                photos per upload throughput run (default 50; 0 skips the runs)
+  --upload-size=WxH          size of those photos (default 1600x1200)
+  --upload-concurrency=N     uploads in flight in the second run (default 4; 1: only the sequential run)
   --help                     this text
 
 Environment: BENCH_POSTGRES_URL=postgres://user@host:port/db (a database to create the
@@ -52,6 +72,15 @@ function intOption(name: string, raw: string, min: number, max: number): number 
     throw new UsageError(`--${name} must be an integer between ${min} and ${max}, got "${raw}"`);
   }
   return n;
+}
+
+function sizeOption(name: string, raw: string, min: Size): Size {
+  const m = /^(\d+)x(\d+)$/.exec(raw);
+  const size = m ? { width: Number(m[1]), height: Number(m[2]) } : null;
+  if (!size || size.width < min.width || size.height < min.height || size.width > 30_000 || size.height > 30_000) {
+    throw new UsageError(`--${name} must be WIDTHxHEIGHT between ${min.width}x${min.height} and 30000x30000, got "${raw}"`);
+  }
+  return size;
 }
 
 /** Parses `--name=value` arguments; returns null when `--help` was asked for. */
@@ -73,6 +102,13 @@ export function parseOptions(argv: readonly string[], env: Env): BenchOptions | 
     learners: 20,
     cellsPerLearner: 10,
     seedConcurrency: 4,
+    media: true,
+    mediaImages: 10,
+    mediaSize: { width: 4000, height: 3000 },
+    renditionRequests: 200,
+    uploads: 50,
+    uploadSize: { width: 1600, height: 1200 },
+    uploadConcurrency: 4,
   };
   for (const arg of argv) {
     if (arg === '--help' || arg === '-h') return null;
@@ -96,6 +132,14 @@ export function parseOptions(argv: readonly string[], env: Env): BenchOptions | 
       case 'learners': opts.learners = intOption(name, value, 1, 1_000); break;
       case 'cells': opts.cellsPerLearner = intOption(name, value, 1, 10_000); break;
       case 'seed-concurrency': opts.seedConcurrency = intOption(name, value, 1, 256); break;
+      case 'media': opts.media = intOption(name, value, 0, 1) === 1; break;
+      case 'media-images': opts.mediaImages = intOption(name, value, 1, 1_000); break;
+      // Smaller than the rendition, a photo would give a smaller one (renditions never enlarge).
+      case 'media-size': opts.mediaSize = sizeOption(name, value, { width: 800, height: 450 }); break;
+      case 'rendition-requests': opts.renditionRequests = intOption(name, value, 1, 1_000_000); break;
+      case 'uploads': opts.uploads = intOption(name, value, 0, 100_000); break;
+      case 'upload-size': opts.uploadSize = sizeOption(name, value, { width: 16, height: 16 }); break;
+      case 'upload-concurrency': opts.uploadConcurrency = intOption(name, value, 1, 256); break;
       default: throw new UsageError(`unknown option --${name}`);
     }
   }

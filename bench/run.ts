@@ -9,9 +9,10 @@ import { BLOCKS_PER_LESSON, isKorean } from './lessons.js';
 import { abortLoad, runReadScenario, type LoadSettings, type ReadScenario } from './load.js';
 import { parseOptions, USAGE, UsageError, type BenchOptions, type DbKind } from './options.js';
 import { createBenchDatabase, postgresVersion } from './postgres.js';
-import { kernelSummary, machineLine, readLine, savesLine, SLUG_SCENARIO, summary, type DbReport } from './report.js';
+import { kernelSummary, machineLine, mediaSummary, readLine, savesLine, SLUG_SCENARIO, summary, type DbReport } from './report.js';
 import { runHistoryBench } from './history.js';
 import { runKernelBench, type KernelBenchResult } from './kernels.js';
+import { runMediaBench, type MediaBenchResult, type Stoppable } from './media.js';
 import { runSaves } from './saves.js';
 import { seedLessons, type SeededLesson } from './seed.js';
 import { PASS_THROUGH_ENV, ServerProcess, ServerStartError, serverRevision } from './server-process.js';
@@ -20,7 +21,8 @@ const LISTING_PAGE_SIZE = 20;
 
 /** Cleanup steps of the database being benchmarked, last registered first. */
 const cleanups: { name: string; fn: () => Promise<void> }[] = [];
-const liveServers = new Set<ServerProcess>();
+/** Child processes to stop on Ctrl-C and to kill on a hard exit: CMS servers, the media baseline. */
+const liveServers = new Set<Stoppable>();
 /** Why the run is being cut short (a signal, a closed output), once it is. */
 let interrupted: string | null = null;
 
@@ -232,11 +234,49 @@ async function main(): Promise<number> {
       kernelProblems.push(...await runCleanups());
     }
   }
+  if (interrupted) {
+    console.error('interrupted: cleaned up, no summary');
+    return 130;
+  }
+
+  let media: MediaBenchResult | null = null;
+  const mediaProblems: string[] = [];
+  if (opts.media) {
+    console.log(`\n### Media (images and renditions; the CMS on PGlite)`);
+    try {
+      media = await runMediaBench({
+        images: opts.mediaImages, size: opts.mediaSize, renditionRequests: opts.renditionRequests,
+        uploads: opts.uploads, uploadSize: opts.uploadSize, uploadConcurrency: opts.uploadConcurrency,
+        load: { duration: opts.duration, warmup: opts.warmup, connections: opts.connections },
+      }, (s) => {
+        liveServers.add(s);
+        cleanups.push({ name: 'stop media bench server', fn: async () => { await s.stop(); liveServers.delete(s); } });
+      }, (line) => console.log(line));
+      for (const r of [media.file, media.staticFile]) {
+        if (r.non2xx > 0) mediaProblems.push(`media, ${r.name}: ${r.non2xx} non-2xx responses (${JSON.stringify(r.statusCodes)})`);
+        if (r.errors > 0) mediaProblems.push(`media, ${r.name}: ${r.errors} errors (timeouts ${r.timeouts})`);
+      }
+    } catch (err) {
+      if (!interrupted) {
+        mediaProblems.push(`media workloads: ${(err as Error).message.split('\n')[0]}`);
+        console.error(`\nmedia workloads failed: ${(err as Error).stack ?? String(err)}`);
+      }
+    } finally {
+      mediaProblems.push(...await runCleanups());
+    }
+    if (interrupted) {
+      console.error('interrupted: cleaned up, no summary');
+      return 130;
+    }
+  }
 
   console.log(summary(reports, revision));
   if (kernels) console.log(kernelSummary(kernels));
   for (const p of kernelProblems) console.log(`  PROBLEM: ${p}`);
-  const failed = reports.some((r) => r.problems.length > 0) || kernelProblems.length > 0 || (kernels?.failures ?? 0) > 0;
+  if (media) console.log(mediaSummary(media));
+  else if (mediaProblems.length) console.log('\nMedia');
+  for (const p of mediaProblems) console.log(`  PROBLEM: ${p}`);
+  const failed = reports.some((r) => r.problems.length > 0) || mediaProblems.length > 0 || kernelProblems.length > 0 || (kernels?.failures ?? 0) > 0;
   if (failed) console.log('\nThe benchmark FAILED (see PROBLEM lines): its figures do not measure correct answers.');
   return failed ? 1 : 0;
 }

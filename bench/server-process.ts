@@ -11,9 +11,13 @@ import { fileURLToPath } from 'node:url';
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** Server settings the benchmark leaves to the caller's environment (printed when set). */
-export const PASS_THROUGH_ENV = ['READ_CACHE_ENTRIES', 'API_LIMIT_MAX', 'GIT_FSYNC', 'CONTENT_POLL_MS', 'BODY_LIMIT_BYTES', 'SITE_URL', 'TRUST_PROXY'];
-/** Settings the benchmark owns; inherited values are dropped so a run is reproducible. */
-const OWNED_ENV = ['DATA_DIR', 'PORT', 'HOST', 'LOG_LEVEL', 'ADMIN_TOKEN', 'DATABASE_URL', 'CONTENT_REPO'];
+export const PASS_THROUGH_ENV = ['READ_CACHE_ENTRIES', 'API_LIMIT_MAX', 'GIT_FSYNC', 'CONTENT_POLL_MS', 'BODY_LIMIT_BYTES', 'SITE_URL', 'TRUST_PROXY', 'MAX_IMAGE_BYTES', 'MAX_IMAGE_PIXELS'];
+/**
+ * Settings the benchmark owns; inherited values are dropped so a run is reproducible.
+ * Media stays on local storage in the data directory: the run's files go with it, and
+ * rendition URLs point at this server's /media/, which the media workloads load.
+ */
+const OWNED_ENV = ['DATA_DIR', 'PORT', 'HOST', 'LOG_LEVEL', 'ADMIN_TOKEN', 'DATABASE_URL', 'CONTENT_REPO', 'MEDIA_STORAGE', 'MEDIA_DIR', 'MEDIA_PUBLIC_URL'];
 
 /** The commit the server code is at, and whether its src/, migrations/, blocks/ or schemas/ differ from it. */
 export function serverRevision(): string {

@@ -32,8 +32,21 @@ export interface Config {
   readonly trustProxy: boolean;
   readonly kernels: KernelConfig;
   readonly media: MediaConfig;
+  readonly webhooks: WebhookConfig;
   /** LECTERN_TOKEN: the token the CLI sends to a running server (`lectern import`). */
   readonly cliToken: string | null;
+}
+
+/** Webhook deliveries (README "Configuration"). */
+export interface WebhookConfig {
+  /** How long a receiver has to answer one delivery. */
+  readonly timeoutMs: number;
+  /** Attempts per delivery, the first included; then it is marked failed. */
+  readonly maxAttempts: number;
+  /** The wait before the first retry; each later one waits four times longer, up to an hour. */
+  readonly retryBaseMs: number;
+  /** How often each process looks for deliveries that are due; 0 turns delivery off in this process. */
+  readonly pollMs: number;
 }
 
 /** Images, documents and where their files live (DESIGN.md §3; README "Configuration"). */
@@ -213,6 +226,12 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     trustProxy: bool(env, 'TRUST_PROXY', false),
     kernels: kernelConfig(env),
     media: mediaConfig(env, dataDir),
+    webhooks: Object.freeze({
+      timeoutMs: int(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100, 600_000),
+      maxAttempts: int(env, 'WEBHOOK_MAX_ATTEMPTS', 8, 1, 100),
+      retryBaseMs: int(env, 'WEBHOOK_RETRY_BASE_MS', 10_000, 10, 86_400_000),
+      pollMs: int(env, 'WEBHOOK_POLL_MS', 1_000, 0, 3_600_000),
+    }),
     cliToken: str(env, 'LECTERN_TOKEN'),
     ...overrides,
   };

@@ -100,6 +100,9 @@ export const Errors = {
   rangeNotSatisfiable: define('CMS_ERR_MEDIA_RANGE_NOT_SATISFIABLE', 416, 'the range %s is not within the file (%s bytes)'),
   mediaStorageUnavailable: define('CMS_ERR_MEDIA_STORAGE_UNAVAILABLE', 503, '%s'),
 
+  // webhooks
+  webhookNotFound: define('CMS_ERR_WEBHOOK_NOT_FOUND', 404, 'webhook %s does not exist'),
+
   // storage
   storage: define('CMS_ERR_STORAGE', 500, 'storage error'),
   repoFileNotFound: define('CMS_ERR_GIT_NOT_FOUND', 404, 'the content repository has no %s'),
