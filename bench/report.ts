@@ -67,6 +67,8 @@ export function kernelSummary(k: KernelBenchResult): string {
   ].join('\n');
 }
 
+const bytesLabel = (b: number) => (b >= 1024 * 1024 ? `${dec(b / 1024 / 1024)} MB` : `${dec(b / 1024, 0)} KB`);
+
 export function mediaSummary(m: MediaBenchResult): string {
   const f = m.file;
   const s = m.staticFile;
@@ -79,16 +81,16 @@ export function mediaSummary(m: MediaBenchResult): string {
   const l = m.largeUploads;
   const lines = [
     '', `Media (images; the CMS on PGlite)`,
-    uploadLine(`upload ${sizeLabel(l.size)} JPEG (~${dec(l.avgFileBytes / 1024, 0)} KB), 1 in flight`, l),
+    uploadLine(`upload ${sizeLabel(l.size)} JPEG (~${bytesLabel(l.avgFileBytes)}), 1 in flight`, l),
     timing(`rendition ${m.spec}, first request (made)`, m.firstRendition, 'images'),
     timing(`rendition ${m.spec}, cached (302)`, m.cachedRendition, 'sequential requests'),
-    `  rendition file (~${dec(m.avgRenditionBytes / 1024, 0)} KB) under load (autocannon):`,
+    `  rendition file (~${bytesLabel(m.avgRenditionBytes)}) under load (autocannon):`,
     load('  CMS /media/renditions/…', f),
     load('  same bytes, static file server (node:http)', s),
     `  ${'  CMS / static file'.padEnd(50)} ${dec(ratio * 100, 0).padStart(7)} %       target >= ${dec(TARGETS.renditionFileVsStatic * 100, 0)} % of the static file's req/s: ${verdict(met)}`,
   ];
   for (const u of m.uploads) {
-    lines.push(uploadLine(`upload ${sizeLabel(u.size)} JPEG (~${dec(u.avgFileBytes / 1024, 0)} KB), ${u.inFlight} in flight`, u));
+    lines.push(uploadLine(`upload ${sizeLabel(u.size)} JPEG (~${bytesLabel(u.avgFileBytes)}), ${u.inFlight} in flight`, u));
   }
   return lines.join('\n');
 }
