@@ -26,6 +26,8 @@ import { tokenRoutes } from './api/rest/token-routes.js';
 import { documentRoutes } from './api/rest/document-routes.js';
 import { imageRoutes } from './api/rest/image-routes.js';
 import { mediaFileRoutes } from './api/rest/media-file-routes.js';
+import { graphqlRoutes } from './api/graphql/graphql-plugin.js';
+import { webhookRoutes } from './api/rest/webhook-routes.js';
 import { EnvironmentRegistry } from './kernels/environments.js';
 import { ExecutionService } from './kernels/executions/execution-service.js';
 import { selectGateway } from './kernels/select-gateway.js';
@@ -37,6 +39,7 @@ import { GitRepo } from './history/git-repo.js';
 import { scheduleRepack } from './history/repack.js';
 import { bumpLiveVersion, RevisionStore } from './history/revision-store.js';
 import type { LecternServices } from './services.js';
+import { WebhookDispatcher } from './webhooks/webhook-dispatcher.js';
 
 export const BLOCKS_DIR = fileURLToPath(new URL('../blocks', import.meta.url));
 export const PAGE_TYPES_DIR = fileURLToPath(new URL('../schemas/page-types', import.meta.url));
@@ -100,8 +103,11 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
       },
       log: (err, msg) => app.log.error({ err }, msg),
     };
+    const webhooks = new WebhookDispatcher(database.db, config.webhooks, { log: (err, msg) => app.log.error({ err }, msg) });
+    // Not awaited: a delivery never delays or fails the save that caused it.
+    revisions.onEvents((events) => { void webhooks.enqueue(events).catch((err) => app.log.error({ err }, 'webhook deliveries could not be recorded')); });
     const services: LecternServices = {
-      config, database, repo, content, version, scheduler, executions, media,
+      config, database, repo, content, version, scheduler, executions, media, webhooks,
       renditions: new ImageRenditions(media),
       auth: new TokenAuthenticator(database.db),
       cache: new ReadCache(version, config.readCacheEntries),
@@ -122,12 +128,14 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     app.addHook('onReady', async () => {
       scheduler.start();
       executions.start();
+      if (config.webhooks.pollMs > 0) webhooks.start();
       if (config.gitRepackIntervalMs > 0) stopRepacking = scheduleRepack(config.contentRepoDir, config.gitRepackIntervalMs, app.log);
     });
     app.addHook('onClose', async () => {
       await stopRepacking?.();
       await scheduler.stop();
       await executions.close();
+      await webhooks.stop();
       await storage.close();
       await version.stop();
       await database.close();
@@ -168,7 +176,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
             basic: { type: 'http', scheme: 'basic', description: 'For git clients on /content.git/: any user name, a Lectern token as the password.' },
           },
         },
-        tags: [{ name: 'pages' }, { name: 'history' }, { name: 'kernels' }, { name: 'media' }, { name: 'operations' }],
+        tags: [{ name: 'pages' }, { name: 'history' }, { name: 'kernels' }, { name: 'media' }, { name: 'operations' }, { name: 'webhooks' }],
       },
       refResolver: {
         buildLocalReference: (json, _base, _fragment, i) => {
@@ -192,6 +200,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     await app.register(imageRoutes);
     await app.register(documentRoutes);
     await app.register(mediaFileRoutes);
+    await app.register(graphqlRoutes);
+    await app.register(webhookRoutes);
     return app;
   } catch (err) {
     if (!opts.database) await database.close().catch(() => {});

@@ -33,8 +33,22 @@ export interface Config {
   readonly kernels: KernelConfig;
   readonly media: MediaConfig;
   readonly webhooks: WebhookConfig;
+  readonly graphql: GraphQLConfig;
+  /** redis://…: events (GraphQL subscriptions) reach every process sharing it; null: this process only. */
+  readonly redisUrl: string | null;
   /** LECTERN_TOKEN: the token the CLI sends to a running server (`lectern import`). */
   readonly cliToken: string | null;
+}
+
+/** The GraphQL endpoint's protections (README "GraphQL"). */
+export interface GraphQLConfig {
+  readonly graphiql: boolean;
+  readonly maxDepth: number;
+  /** The most a query may cost: one per field, times the `limit` (or 20) of lists it is in. */
+  readonly maxComplexity: number;
+  readonly bodyLimitBytes: number;
+  /** A JSON file of {"<sha256>": "<query>"}: only those queries run (persisted queries). */
+  readonly allowlistFile: string | null;
 }
 
 /** Webhook deliveries (README "Configuration"). */
@@ -158,6 +172,12 @@ function kernelConfig(env: Env): KernelConfig {
   });
 }
 
+function redisUrl(env: Env): string | null {
+  const url = str(env, 'REDIS_URL');
+  if (url !== null && !/^rediss?:\/\/[^/]/.test(url)) throw new ConfigError(`REDIS_URL must be a redis:// or rediss:// URL, got "${url}"`);
+  return url;
+}
+
 function mediaConfig(env: Env, dataDir: string): MediaConfig {
   const storage = str(env, 'MEDIA_STORAGE') ?? 'local';
   if (storage !== 'local' && storage !== 's3') throw new ConfigError(`MEDIA_STORAGE must be local or s3, got "${storage}"`);
@@ -226,6 +246,14 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     trustProxy: bool(env, 'TRUST_PROXY', false),
     kernels: kernelConfig(env),
     media: mediaConfig(env, dataDir),
+    graphql: Object.freeze({
+      graphiql: bool(env, 'GRAPHIQL', env.NODE_ENV !== 'production'),
+      maxDepth: int(env, 'GRAPHQL_MAX_DEPTH', 12, 2, 100),
+      maxComplexity: int(env, 'GRAPHQL_MAX_COMPLEXITY', 20_000, 10, 10_000_000),
+      bodyLimitBytes: int(env, 'GRAPHQL_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
+      allowlistFile: str(env, 'GRAPHQL_ALLOWLIST') ? resolve(str(env, 'GRAPHQL_ALLOWLIST')!) : null,
+    }),
+    redisUrl: redisUrl(env),
     webhooks: Object.freeze({
       timeoutMs: int(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100, 600_000),
       maxAttempts: int(env, 'WEBHOOK_MAX_ATTEMPTS', 8, 1, 100),

@@ -10,6 +10,7 @@ import type { Database } from './db/client.js';
 import type { GitRepo } from './history/git-repo.js';
 import type { ImageRenditions } from './media/images/image-renditions.js';
 import type { MediaContext } from './media/media-context.js';
+import type { WebhookDispatcher } from './webhooks/webhook-dispatcher.js';
 
 /** Everything the HTTP layer reaches, built once by buildApp and decorated as `app.lectern`. */
 export interface LecternServices {
@@ -26,6 +27,8 @@ export interface LecternServices {
   executions: ExecutionService;
   media: MediaContext;
   renditions: ImageRenditions;
+  /** Delivers content events to registered webhooks. */
+  webhooks: WebhookDispatcher;
 }
 
 declare module 'fastify' {

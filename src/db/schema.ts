@@ -235,3 +235,45 @@ export const documents = pgTable('documents', {
   uploadedBy: integer('uploaded_by'),
   createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
 }, (t) => [index('documents_file_hash_idx').on(t.fileHash)]);
+
+/**
+ * Webhooks: URLs editors registered for content events. `secret` signs each delivery
+ * (X-Lectern-Signature); it is shown once, when the webhook is created.
+ */
+export const webhooks = pgTable('webhooks', {
+  id: serial('id').primaryKey(),
+  url: text('url').notNull(),
+  /** The content event types delivered (`page.published`…). */
+  events: jsonb('events').$type<string[]>().notNull(),
+  secret: text('secret').notNull(),
+  description: text('description'),
+  active: boolean('active').notNull().default(true),
+  /** The token that registered it (tokens are revoked, never deleted). */
+  createdBy: integer('created_by'),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+});
+
+/**
+ * One event to send to one webhook, and how sending it went: the outbox every process's
+ * dispatcher claims due rows from (FOR UPDATE SKIP LOCKED), so each is sent by one of them.
+ */
+export const webhookDeliveries = pgTable('webhook_deliveries', {
+  id: serial('id').primaryKey(),
+  webhookId: integer('webhook_id').notNull().references(() => webhooks.id, { onDelete: 'cascade' }),
+  eventId: text('event_id').notNull(),
+  eventType: text('event_type').notNull(),
+  /** The body sent (serialized in a fixed key order at each attempt). */
+  payload: jsonb('payload').notNull(),
+  status: text('status').$type<'pending' | 'delivered' | 'failed'>().notNull().default('pending'),
+  /** Attempts begun, counted when a dispatcher claims the row. */
+  attempts: integer('attempts').notNull().default(0),
+  /** When it is due; while an attempt is under way, the end of the claiming dispatcher's lease. */
+  nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  lastStatusCode: integer('last_status_code'),
+  lastError: text('last_error'),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  deliveredAt: timestamp('delivered_at', { withTimezone: true, mode: 'date' }),
+}, (t) => [
+  unique('webhook_deliveries_event_key').on(t.webhookId, t.eventId),
+  index('webhook_deliveries_due_idx').on(t.status, t.nextAttemptAt),
+]);

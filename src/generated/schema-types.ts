@@ -147,6 +147,52 @@ export interface Environment {
 }
 
 /**
+ * What a write did to a page, told once it is durable: GraphQL's pageChanged subscription and webhook deliveries carry it.
+ */
+
+export interface ContentEvent {
+  /**
+   * Unique per event (webhook receivers deduplicate on it).
+   */
+  id: string;
+  type: 'revision.created' | 'page.published' | 'page.unpublished' | 'page.moved' | 'page.deleted';
+  page: number;
+  /**
+   * The page's ancestors, root first (after a move, the new ones).
+   */
+  ancestors: number[];
+  /**
+   * The revision created, published or moved; null for unpublish and delete.
+   */
+  revision: number | null;
+  /**
+   * Who did it (a token's name, or "Lectern scheduler").
+   */
+  actor: string;
+  at: string;
+}
+
+/**
+ * A document of the library, as GET /api/v2/documents/{id}/ shows it (Wagtail's shape).
+ */
+
+export interface Document {
+  id: number;
+  meta: DocumentMeta;
+  title: string;
+}
+
+export interface DocumentMeta {
+  type?: 'wagtaildocs.Document';
+  detail_url?: string;
+  tags?: string[];
+  /**
+   * /documents/{id}/{file name}: the file as an attachment, with Range support.
+   */
+  download_url?: string;
+}
+
+/**
  * An nbformat 4 output dict.
  */
 
@@ -226,6 +272,32 @@ export interface ErrorOutput {
   ename: string;
   evalue: string;
   traceback: string[];
+}
+
+/**
+ * An image of the library, as GET /api/v2/images/{id}/ shows it (Wagtail's shape; listings show id, meta and title unless `fields` asks for more).
+ */
+
+export interface Image {
+  id: number;
+  meta: ImageMeta;
+  title: string;
+  width?: number;
+  height?: number;
+}
+
+export interface ImageMeta {
+  type?: 'wagtailimages.Image';
+  detail_url?: string;
+  tags?: string[];
+  /**
+   * The original file: /media/… (served by Lectern) or the storage's public URL.
+   */
+  download_url?: string;
+  /**
+   * Upload answers only: the same bytes were uploaded before; this is that image.
+   */
+  duplicate?: boolean;
 }
 
 /**
@@ -489,6 +561,50 @@ export interface PageWrite {
    * PATCH only: the revision this edit was made from. When others saved since, the edit is merged block by block with their changes (409 when both touched the same field or block).
    */
   base_revision?: number;
+}
+
+/**
+ * An image at the size a frontend renders it (a Wagtail filter spec applied). A rendition not made yet has the URL of the endpoint that makes it, and the size it will have.
+ */
+
+export interface Rendition {
+  url: string;
+  width: number;
+  height: number;
+}
+
+/**
+ * One revision of a page (GET /api/v2/pages/{id}/revisions/), from the revision index: every save is one commit on main.
+ */
+
+export interface Revision {
+  /**
+   * The revision id (also the ETag's revision).
+   */
+  id: number;
+  page: number;
+  /**
+   * What the save did.
+   */
+  action: 'create' | 'update' | 'revert' | 'move' | 'delete';
+  author: string;
+  created_at: string;
+  /**
+   * The commit message's subject.
+   */
+  message: string;
+  /**
+   * The commit on main.
+   */
+  commit: string;
+  /**
+   * The page file's blob at that commit (null for a delete).
+   */
+  blob: string | null;
+  /**
+   * This revision is what the live site shows.
+   */
+  live: boolean;
 }
 
 export interface TokenCreate {

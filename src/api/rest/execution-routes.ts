@@ -8,6 +8,7 @@ import { runBlock } from '../../kernels/executions/run-block.js';
 import executionSchema from '../../../schemas/api/execution.json' with { type: 'json' };
 import { apiOrigin, principalOf, requirePermission } from './request-auth.js';
 import { parsePythonInt } from './wagtail/python-int.js';
+import { lastValues, parsePagination } from './wagtail/page-listing-query.js';
 
 const json = (reply: FastifyReply, status: number, body: unknown) =>
   reply.code(status).header('cache-control', 'private, no-store').type('application/json; charset=utf-8').send(JSON.stringify(body));
@@ -55,6 +56,15 @@ export async function executionRoutes(app: FastifyInstance): Promise<void> {
       return json(reply, 200, exec.toJSON());
     }
     return json(reply, 202, { execution: exec.toJSON(), events: eventsUrl(req, exec) });
+  });
+
+  app.get('/api/v2/executions/', {
+    schema: { tags: ['kernels'], summary: 'The caller\'s runs, newest first (limit/offset)' },
+  }, async (req, reply) => {
+    const who = await learnerOf(req);
+    const { limit, offset } = parsePagination(lastValues(req.query as Record<string, unknown>), app.lectern.config.apiLimitMax);
+    const list = await executions.list(who, limit, offset);
+    return json(reply, 200, { meta: { total_count: list.total }, items: list.items });
   });
 
   app.get('/api/v2/executions/:id/', {

@@ -1,5 +1,4 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { RevisionRow } from '../../content/page-store.js';
 import { listBlockHistory } from '../../content/queries/block-history.js';
 import { comparePair, loadRevisionPair, patchOfPair } from '../../content/queries/compare-revisions.js';
 import { getRevision, listRevisions } from '../../content/queries/list-revisions.js';
@@ -7,6 +6,7 @@ import pageCompareSchema from '../../../schemas/api/page-compare.json' with { ty
 import { getVisiblePage } from '../../content/queries/list-pages.js';
 import { Errors } from '../../errors.js';
 import { pageEtag } from './etag.js';
+import { revisionJson } from './revision-json.js';
 import { apiOrigin, requirePermission, siteOrigin } from './request-auth.js';
 import { PRIVATE_CACHE_CONTROL } from './send-json.js';
 import { lastValues, parsePagination } from './wagtail/page-listing-query.js';
@@ -14,20 +14,6 @@ import { formatDate, pageCatalogue, serializePage } from './wagtail/page-seriali
 import { parsePythonInt } from './wagtail/python-int.js';
 
 const param = (req: FastifyRequest, name: string) => (req.params as Record<string, string>)[name]!;
-
-function revisionJson(r: RevisionRow, liveRevision: number | null) {
-  return {
-    id: r.id,
-    page: r.pageId,
-    action: r.action,
-    author: r.authorName,
-    created_at: formatDate(r.createdAt),
-    message: r.message,
-    commit: r.commit,
-    blob: r.blob,
-    live: r.id === liveRevision,
-  };
-}
 
 /** Page history for editors and reviewers, served from the revision index. */
 export async function revisionsRoutes(app: FastifyInstance): Promise<void> {

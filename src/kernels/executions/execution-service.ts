@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { eq } from 'drizzle-orm';
+import { desc, eq, sql } from 'drizzle-orm';
 import type { KernelConfig } from '../../config.js';
 import type { Db } from '../../db/client.js';
 import { executions } from '../../db/schema.js';
@@ -12,7 +12,7 @@ import {
 import { cleanOutput } from '../../blocks/sanitize-outputs.js';
 import { OutputBudget } from '../output-budget.js';
 import { KernelSessions, type KernelSession } from './kernel-sessions.js';
-import { LiveExecution, type ExecutionStatus } from './live-execution.js';
+import { LiveExecution, type ExecutionEvent, type ExecutionStatus } from './live-execution.js';
 import { SlidingWindowLimiter } from './rate-limiter.js';
 
 export interface Learner {
@@ -38,6 +38,10 @@ export interface RunRequest {
 /** A run still going after this long gets its `running` record (see recordRunning). */
 const RECORD_RUNNING_AFTER_MS = 200;
 
+/** An interrupt is asked again this often, this many times, while the run goes on. */
+const INTERRUPT_RETRY_MS = 1_000;
+const INTERRUPT_RETRIES = 5;
+
 /** Finished runs stay in memory this long, for event streams that reconnect. */
 const KEEP_FINISHED_MS = 10 * 60_000;
 
@@ -53,6 +57,7 @@ export class ExecutionService {
   /** tokenId → the execution of theirs that is running. */
   private readonly running = new Map<number, string>();
   private readonly limiter: SlidingWindowLimiter;
+  private readonly eventListeners = new Set<(exec: LiveExecution, event: ExecutionEvent) => void>();
   private closed = false;
 
   constructor(
@@ -65,6 +70,12 @@ export class ExecutionService {
   ) {
     this.sessions = new KernelSessions(gateway, { kernelsPerLearner: config.kernelsPerLearner, maxKernels: config.maxKernels, idleTtlMs: config.kernelIdleTtlMs }, now, (err) => log(err, 'kernel shutdown failed'));
     this.limiter = new SlidingWindowLimiter(config.runsPerMinute, 60_000);
+  }
+
+  /** Hears every output and final status of every run this process makes (to publish them to other processes). */
+  onEvent(fn: (exec: LiveExecution, event: ExecutionEvent) => void): () => void {
+    this.eventListeners.add(fn);
+    return () => this.eventListeners.delete(fn);
   }
 
   get gatewayDescription(): string {
@@ -113,6 +124,7 @@ export class ExecutionService {
     exec.startedAt = this.now();
     session.busy = true;
     this.live.set(id, exec);
+    if (this.eventListeners.size) exec.follow(0, (e) => { for (const fn of this.eventListeners) fn(exec, e); });
     const row: typeof executions.$inferInsert = {
       id, pageId: req.pageId, blockId: req.blockId, tokenId: req.learner.tokenId, learner: req.learner.name,
       environment: req.environment, kernelspec, gateway: this.gateway.kind, sessionId: session.id,
@@ -232,15 +244,22 @@ export class ExecutionService {
     }
     const [row] = /^[0-9a-f-]{36}$/.test(id) ? await this.db.select().from(executions).where(eq(executions.id, id)).limit(1) : [];
     if (!row || (row.tokenId !== who.tokenId && !who.admin)) throw Errors.executionNotFound([id]);
-    return {
-      live: null,
-      execution: {
-        id: row.id, status: row.status as ExecutionStatus, page: row.pageId, block: row.blockId, environment: row.environment,
-        kernel: row.sessionId, execution_count: row.executionCount, outputs: (row.outputs ?? []) as Execution['outputs'],
-        truncated: row.truncated, message: row.message, created_at: row.createdAt.toISOString(),
-        started_at: row.startedAt?.toISOString() ?? null, finished_at: row.finishedAt?.toISOString() ?? null, duration_ms: row.durationMs,
-      },
-    };
+    return { live: null, execution: executionFromRow(row) };
+  }
+
+  /** A learner's runs, newest first: those still in this process's memory, then the records. */
+  async list(who: Learner, limit: number, offset: number): Promise<{ total: number; items: Execution[] }> {
+    const mine = [...this.live.values()].filter((e) => e.facts.tokenId === who.tokenId);
+    const [rows, counted] = await Promise.all([
+      this.db.select().from(executions).where(eq(executions.tokenId, who.tokenId)).orderBy(desc(executions.createdAt)).limit(offset + limit + mine.length),
+      this.db.select({ n: sql<number>`count(*)`.mapWith(Number) }).from(executions).where(eq(executions.tokenId, who.tokenId)),
+    ]);
+    const recorded = new Set(rows.map((r) => r.id));
+    const unrecorded = mine.filter((e) => !recorded.has(e.facts.id));
+    const byId = new Map<string, Execution>(rows.map((r) => [r.id, executionFromRow(r)]));
+    for (const e of mine) byId.set(e.facts.id, e.toJSON());
+    const items = [...byId.values()].sort((a, b) => b.created_at.localeCompare(a.created_at) || b.id.localeCompare(a.id));
+    return { total: (counted[0]?.n ?? 0) + unrecorded.length, items: items.slice(offset, offset + limit) };
   }
 
   /** Stops a run: the kernel gets an interrupt (KeyboardInterrupt); the run ends `interrupted`. */
@@ -256,8 +275,25 @@ export class ExecutionService {
       } catch (err) {
         throw this.asClientError(err);
       }
+      this.repeatInterrupt(exec, session.kernelId, INTERRUPT_RETRIES);
     }
     return exec;
+  }
+
+  /**
+   * A SIGINT that reaches the kernel before it starts running the code (Stop pressed right
+   * after Run) is lost: ask again, a few times, until the run ends. The time limit still
+   * applies if the code ignores them all.
+   */
+  private repeatInterrupt(exec: LiveExecution, kernelId: string, left: number): void {
+    if (left <= 0) return;
+    setTimeout(() => {
+      if (exec.finished || exec.stopping !== 'interrupt' || this.closed) return;
+      this.gateway.interrupt(kernelId).then(
+        () => this.repeatInterrupt(exec, kernelId, left - 1),
+        (err) => this.log(err, 'repeating an interrupt failed'),
+      );
+    }, INTERRUPT_RETRY_MS).unref();
   }
 
   /** Restarts one of the learner's kernels (its state is lost; a run in progress ends). */
@@ -291,6 +327,15 @@ export class ExecutionService {
     await this.sessions.close();
     await this.gateway.close();
   }
+}
+
+function executionFromRow(row: typeof executions.$inferSelect): Execution {
+  return {
+    id: row.id, status: row.status as ExecutionStatus, page: row.pageId, block: row.blockId, environment: row.environment,
+    kernel: row.sessionId, execution_count: row.executionCount, outputs: (row.outputs ?? []) as Execution['outputs'],
+    truncated: row.truncated, message: row.message, created_at: row.createdAt.toISOString(),
+    started_at: row.startedAt?.toISOString() ?? null, finished_at: row.finishedAt?.toISOString() ?? null, duration_ms: row.durationMs,
+  };
 }
 
 function formatMs(ms: number): string {
