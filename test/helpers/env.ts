@@ -15,6 +15,13 @@ if (STRICT && !POSTGRES_URL) {
   throw new Error('LECTERN_TEST_STRICT is set but LECTERN_TEST_POSTGRES_URL is not: the Postgres runs cannot be skipped in CI');
 }
 
+/** A Redis the tests may use for cross-process events (GraphQL subscriptions), or null. */
+export const REDIS_URL = process.env.LECTERN_TEST_REDIS_URL?.trim() || null;
+
+if (STRICT && !REDIS_URL) {
+  throw new Error('LECTERN_TEST_STRICT is set but LECTERN_TEST_REDIS_URL is not: the Redis runs cannot be skipped in CI');
+}
+
 export type Driver = 'pglite' | 'postgres';
 
 /** The database drivers every database-backed suite runs against. */
