@@ -77,34 +77,55 @@ export async function graphqlRoutes(app: FastifyInstance): Promise<void> {
   });
 }
 
+/** Fastify's and mercurius' own request errors, as the catalogue names them. */
+const FRAMEWORK_CODES: Record<string, string> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: Errors.payloadTooLarge.code,
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: Errors.unsupportedMediaType.code,
+  FST_ERR_CTP_EMPTY_JSON_BODY: Errors.badRequest.code,
+  FST_ERR_CTP_INVALID_JSON_BODY: Errors.badRequest.code,
+  MER_ERR_GQL_QUERY_DEPTH: 'CMS_ERR_GRAPHQL_TOO_DEEP',
+};
+
 /**
  * Errors carry the same `code` as REST in `extensions.code` (and `errors` with paths for
  * validation failures); internal errors never leak their message.
  */
 function formatErrors(execution: ExecutionResult & { statusCode?: number }, ctx: { reply?: { log: FastifyInstance['log'] }; app: FastifyInstance }) {
   const log = ctx.reply?.log ?? ctx.app.log;
-  const flat: GraphQLError[] = [];
+  // Mercurius wraps several validation errors (depth, rules) in one.
+  const flat: { error: Error; graphql: GraphQLError | null }[] = [];
   for (const e of execution.errors ?? []) {
     const nested = (e.originalError as { errors?: unknown } | undefined)?.errors;
-    if (Array.isArray(nested) && nested.every((n) => n instanceof GraphQLError)) flat.push(...(nested as GraphQLError[]));
-    else flat.push(e);
+    if (Array.isArray(nested) && nested.every((n) => n instanceof Error)) {
+      for (const n of nested as Error[]) flat.push({ error: n, graphql: n instanceof GraphQLError ? n : null });
+    } else {
+      flat.push({ error: e, graphql: e });
+    }
   }
   const statuses = new Set<number>();
-  const errors = flat.map((e) => {
-    const out = e.toJSON() as { message: string; extensions?: Record<string, unknown> };
-    const original = e.originalError;
+  const errors = flat.map(({ error, graphql }) => {
+    const out: { message: string; locations?: unknown; path?: unknown; extensions?: Record<string, unknown> } = graphql
+      ? graphql.toJSON() as typeof out
+      : { message: error.message };
+    const original = graphql ? graphql.originalError ?? null : error;
+    const frameworkCode = (original as { code?: unknown } | null)?.code;
+    const frameworkStatus = (original as { statusCode?: unknown } | null)?.statusCode;
     if (original instanceof CmsError) {
       statuses.add(original.statusCode);
       out.message = original.message;
       out.extensions = { ...out.extensions, code: original.code, statusCode: original.statusCode, ...(original.errors ? { errors: original.errors } : {}), ...(original.extra ?? {}) };
-    } else if (original && !(original instanceof GraphQLError) && !(original as { code?: string }).code?.startsWith('MER_ERR_')) {
+    } else if (original && !(original instanceof GraphQLError) && typeof frameworkCode === 'string' && /^(FST|MER)_/.test(frameworkCode)) {
+      const status = typeof frameworkStatus === 'number' && frameworkStatus >= 400 && frameworkStatus < 500 ? frameworkStatus : 400;
+      statuses.add(status);
+      out.extensions = { code: FRAMEWORK_CODES[frameworkCode] ?? 'CMS_ERR_GRAPHQL_INVALID', statusCode: status };
+    } else if (original && !(original instanceof GraphQLError)) {
       log.error({ err: original }, 'graphql resolver failed');
       statuses.add(500);
       const internal = Errors.internal();
       out.message = internal.message;
       out.extensions = { code: internal.code, statusCode: 500 };
     } else {
-      const code = (out.extensions?.code as string | undefined) ?? (original as { code?: string } | undefined)?.code;
+      const code = out.extensions?.code as string | undefined;
       statuses.add(400);
       out.extensions = { ...out.extensions, code: code && code.startsWith('CMS_ERR_') ? code : 'CMS_ERR_GRAPHQL_INVALID', statusCode: 400 };
     }
@@ -112,5 +133,5 @@ function formatErrors(execution: ExecutionResult & { statusCode?: number }, ctx:
   });
   // graphql-over-HTTP: 200 whenever there is data; else the errors' own status when they agree.
   const statusCode = execution.data ? 200 : statuses.size === 1 ? [...statuses][0]! : (execution.statusCode ?? 400);
-  return { statusCode, response: { data: execution.data ?? null, errors } };
+  return { statusCode, response: { data: execution.data ?? null, errors } as unknown as ExecutionResult };
 }

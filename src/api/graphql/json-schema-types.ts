@@ -82,7 +82,7 @@ export class JsonSchemaTypes {
       name: typeName,
       ...(typeof s.description === 'string' ? { description: s.description } : {}),
       fields: () => {
-        const fields: GraphQLFieldConfigMap<unknown, unknown> = { ...extra };
+        const fields: GraphQLFieldConfigMap<unknown, unknown> = {};
         for (const key of keys) {
           const prop = properties[key]!;
           const t = this.output(prop, `${typeName}${pascal(key)}`, root);
@@ -92,7 +92,7 @@ export class JsonSchemaTypes {
             ...(typeof prop.description === 'string' ? { description: prop.description } : {}),
           };
         }
-        return fields;
+        return { ...fields, ...extra };
       },
     });
     this.byShape.set(shape, type);
