@@ -8,10 +8,15 @@ export interface LoadSettings {
   connections: number;
 }
 
-/** A read workload: GETs of `paths`, each request taking the next one in turn. */
+/**
+ * A read workload: GETs of `paths`, each request taking the next one in turn; with
+ * `bodies`, POSTs of JSON, the bodies rotating the same way (a GraphQL query is a read
+ * sent as a POST).
+ */
 export interface ReadScenario {
   name: string;
   paths: readonly string[];
+  bodies?: readonly Buffer[];
 }
 
 export interface LoadResult {
@@ -55,16 +60,20 @@ function run(opts: autocannon.Options): Promise<autocannon.Result> {
 
 /**
  * One warm-up pass, then the measured autocannon run. Both share one rotation over
- * `scenario.paths`, advanced by `setupRequest` before every request on any connection.
+ * `scenario.paths` (and `bodies`), advanced by `setupRequest` before every request on any
+ * connection.
  */
 export async function runReadScenario(baseUrl: string, scenario: ReadScenario, settings: LoadSettings): Promise<LoadResult> {
   let next = 0;
+  const { bodies } = scenario;
   const requests: autocannon.Request[] = [{
-    method: 'GET',
+    method: bodies ? 'POST' : 'GET',
+    ...(bodies ? { headers: { 'content-type': 'application/json' } } : {}),
     setupRequest: (req) => {
       const path = scenario.paths[next % scenario.paths.length]!;
+      const body = bodies?.[next % bodies.length];
       next++;
-      return { ...req, path };
+      return body ? { ...req, path, body } : { ...req, path };
     },
   }];
   const base: autocannon.Options = { url: baseUrl, connections: settings.connections, requests, timeout: 10 };
