@@ -104,8 +104,9 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
       log: (err, msg) => app.log.error({ err }, msg),
     };
     const webhooks = new WebhookDispatcher(database.db, config.webhooks, { log: (err, msg) => app.log.error({ err }, msg) });
-    // Not awaited: a delivery never delays or fails the save that caused it.
-    revisions.onEvents((events) => { void webhooks.enqueue(events).catch((err) => app.log.error({ err }, 'webhook deliveries could not be recorded')); });
+    // Deliveries are recorded in the save's transaction (never lost, never failing it) and sent later.
+    revisions.addOutbox((tx, events) => webhooks.recordIn(tx, events));
+    revisions.onEvents(() => webhooks.recorded());
     const services: LecternServices = {
       config, database, repo, content, version, scheduler, executions, media, webhooks,
       renditions: new ImageRenditions(media),

@@ -53,7 +53,7 @@ export class WriteSession {
   /** What the write did, told to listeners once it is durable. */
   readonly events: ContentEvent[] = [];
 
-  constructor(readonly db: Db, readonly repo: GitRepo, readonly heads: Heads) {}
+  constructor(readonly db: Db, readonly repo: GitRepo, readonly heads: Heads, private readonly outboxes: ReadonlySet<Outbox> = new Set()) {}
 
   /** Writes a commit on top of `branch` (objects only) and makes it the branch's new head. */
   async commit(branch: Branch, input: Omit<CommitInput, 'parent'>): Promise<string> {
@@ -85,6 +85,8 @@ export class WriteSession {
   async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
     const result = await this.db.transaction(async (tx) => {
       const value = await fn(tx as unknown as Db);
+      // What the write did is recorded with it (webhook deliveries): committed together or not at all.
+      if (this.events.length) for (const outbox of this.outboxes) await outbox(tx as unknown as Db, this.events);
       for (const branch of this.moved) {
         const commit = this.heads[branch]!;
         await tx.insert(gitRefs).values({ name: branch, commit })
@@ -112,10 +114,22 @@ export class WriteSession {
  * (and the branch heads) commit next, the refs move last. A crash between the last two
  * leaves a ref behind the database, which `repairRefs` fixes at start.
  */
+/** Writes rows about a write's events inside its transaction (see RevisionStore.addOutbox). */
+export type Outbox = (tx: Db, events: ContentEvent[]) => Promise<void>;
+
 export class RevisionStore {
   private readonly listeners = new Set<(events: ContentEvent[]) => void>();
+  private readonly outboxes = new Set<Outbox>();
 
   constructor(private readonly database: Database, readonly repo: GitRepo) {}
+
+  /**
+   * Runs `outbox` inside every write's database transaction that has events, after the
+   * write's own rows: what it records commits with the write, or not at all.
+   */
+  addOutbox(outbox: Outbox): void {
+    this.outboxes.add(outbox);
+  }
 
   /** Hears the events of every write made through this store (in this process), once durable. */
   onEvents(fn: (events: ContentEvent[]) => void): () => void {
@@ -126,7 +140,7 @@ export class RevisionStore {
   /** `onLiveChange` hears the new live version, in this process, before the write returns. */
   async write<T>(fn: (session: WriteSession) => Promise<T>, onLiveChange?: (version: number) => void): Promise<T> {
     const session = await this.database.exclusive(LOCKS.writer, async (db) => {
-      const s = new WriteSession(db, this.repo, await readHeads(db));
+      const s = new WriteSession(db, this.repo, await readHeads(db), this.outboxes);
       const result = await fn(s);
       await s.moveRefs();
       if (s.liveVersion !== null) onLiveChange?.(s.liveVersion);

@@ -80,6 +80,35 @@ export class WebhookDispatcher {
     this.concurrency = opts.concurrency ?? 4;
   }
 
+  /**
+   * Records the deliveries of `events` inside the save's own transaction (the outbox), so
+   * a save that commits always has its deliveries, even if the process dies right after.
+   * In a savepoint: if recording fails, the save still commits (and the failure is
+   * logged). One statement per event, choosing the subscribed webhooks in SQL.
+   */
+  async recordIn(tx: Db, events: ContentEvent[]): Promise<void> {
+    if (!events.length) return;
+    const now = this.now();
+    try {
+      await tx.transaction(async (sp) => {
+        for (const e of events) {
+          await sp.execute(sql`
+            insert into ${webhookDeliveries} (webhook_id, event_id, event_type, payload, status, attempts, next_attempt_at, created_at)
+            select ${webhooks.id}, ${e.id}, ${e.type}, ${JSON.stringify(payloadOf(e))}::jsonb, 'pending', 0, ${now}, ${now}
+            from ${webhooks} where ${webhooks.active} and ${webhooks.events} @> ${JSON.stringify([e.type])}::jsonb
+            on conflict do nothing`);
+        }
+      });
+    } catch (err) {
+      this.opts.log(err, 'webhook deliveries could not be recorded with the save');
+    }
+  }
+
+  /** Tells the loop that deliveries were recorded (after the save's transaction committed). */
+  recorded(): void {
+    this.poke();
+  }
+
   /** Records a delivery for each active webhook subscribed to each event. */
   enqueue(events: ContentEvent[]): Promise<void> {
     // A webhook deleted between reading the list and inserting fails the insert: the second try reads the list again.
