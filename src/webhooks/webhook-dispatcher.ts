@@ -84,20 +84,20 @@ export class WebhookDispatcher {
    * Records the deliveries of `events` inside the save's own transaction (the outbox), so
    * a save that commits always has its deliveries, even if the process dies right after.
    * In a savepoint: if recording fails, the save still commits (and the failure is
-   * logged). One statement per event, choosing the subscribed webhooks in SQL.
+   * logged). One statement for all of a save's events, choosing the subscribed webhooks in SQL.
    */
   async recordIn(tx: Db, events: ContentEvent[]): Promise<void> {
     if (!events.length) return;
     const now = this.now();
     try {
+      const values = sql.join(events.map((e) => sql`(${e.id}, ${e.type}, ${JSON.stringify(payloadOf(e))}::jsonb)`), sql`, `);
       await tx.transaction(async (sp) => {
-        for (const e of events) {
-          await sp.execute(sql`
-            insert into ${webhookDeliveries} (webhook_id, event_id, event_type, payload, status, attempts, next_attempt_at, created_at)
-            select ${webhooks.id}, ${e.id}, ${e.type}, ${JSON.stringify(payloadOf(e))}::jsonb, 'pending', 0, ${now}, ${now}
-            from ${webhooks} where ${webhooks.active} and ${webhooks.events} @> ${JSON.stringify([e.type])}::jsonb
-            on conflict do nothing`);
-        }
+        await sp.execute(sql`
+          insert into ${webhookDeliveries} (webhook_id, event_id, event_type, payload, status, attempts, next_attempt_at, created_at)
+          select w.id, e.event_id, e.event_type, e.payload, 'pending', 0, ${now}, ${now}
+          from ${webhooks} w join (values ${values}) as e (event_id, event_type, payload)
+            on w.active and w.events @> jsonb_build_array(e.event_type)
+          on conflict do nothing`);
       });
     } catch (err) {
       this.opts.log(err, 'webhook deliveries could not be recorded with the save');
