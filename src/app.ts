@@ -86,7 +86,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
         info: (obj, msg) => app.log.info(obj, msg),
         warn: (obj, msg) => app.log.warn(obj, msg),
       }), EnvironmentRegistry.load(config.kernels.environmentsFile), config.kernels, database.db,
-      () => new Date(), (err, msg) => app.log.error({ err }, msg),
+      () => new Date(), (err, msg) => app.log.error({ err }, msg), config.redisUrl !== null,
     );
     const storage = selectStorage(config.media);
     const media: MediaContext = {

@@ -33,6 +33,14 @@ export class CmsError extends Error {
     this.extra = opts.extra;
     this.headers = opts.headers;
   }
+
+  /**
+   * What GraphQL puts in `extensions` when this error reaches it without our formatter
+   * (errors of a subscription being set up): the same code as everywhere.
+   */
+  get extensions(): Record<string, unknown> {
+    return { code: this.code, statusCode: this.statusCode, ...(this.errors ? { errors: this.errors } : {}), ...(this.extra ?? {}) };
+  }
 }
 
 type ErrorOptions = ConstructorParameters<typeof CmsError>[3];

@@ -2,13 +2,14 @@ import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { GraphQLError, type ExecutionResult } from 'graphql';
 import mercurius from 'mercurius';
+import { Redis } from 'ioredis';
 import mqemitterRedis from 'mqemitter-redis';
 import { CmsError, Errors } from '../../errors.js';
 import { principalOf } from '../rest/request-auth.js';
 import { buildGraphQLSchema } from './build-schema.js';
 import { complexityRule } from './complexity-rule.js';
 import { originsOf, principalFromAuthorization, type GraphQLContext } from './graphql-context.js';
-import { CONTENT_TOPIC, executionTopic, toPayload } from './subscriptions.js';
+import { CONTENT_TOPIC, executionTopic, REPLAY_TOPIC, toPayload } from './subscriptions.js';
 
 /**
  * GraphQL at /graphql (mercurius) with subscriptions over WebSocket (graphql-ws), over
@@ -19,7 +20,7 @@ export async function graphqlRoutes(app: FastifyInstance): Promise<void> {
   const lectern = app.lectern;
   const { config } = lectern;
   const schema = buildGraphQLSchema(lectern);
-  const emitter = config.redisUrl ? mqemitterRedis({ connectionString: config.redisUrl }) : undefined;
+  const emitter = config.redisUrl ? redisEmitter(config.redisUrl) : undefined;
   const allowlist = config.graphql.allowlistFile ? JSON.parse(readFileSync(config.graphql.allowlistFile, 'utf8')) as Record<string, string> : null;
 
   // A token that is sent is checked, as everywhere: a bad one is a 401, not anonymity.
@@ -71,10 +72,31 @@ export async function graphqlRoutes(app: FastifyInstance): Promise<void> {
       publish(executionTopic(exec.facts.id), { executionEvents: toPayload(e) });
     })
     : () => {};
+  // A subscriber in another process asks for a run this process holds: send its events so far.
+  const onReplay = (msg: object, done: () => void) => {
+    const id = (msg as { payload?: { execution?: unknown } }).payload?.execution;
+    const live = typeof id === 'string' ? lectern.executions.liveRun(id) : undefined;
+    if (live) for (const e of live.events) publish(executionTopic(live.facts.id), { executionEvents: toPayload(e) });
+    done();
+  };
+  if (emitter) emitter.on(REPLAY_TOPIC, onReplay);
   app.addHook('onClose', async () => {
     stopContent();
     stopExecutions();
+    if (emitter) {
+      emitter.removeListener(REPLAY_TOPIC, onReplay);
+      await new Promise<void>((resolve) => emitter.close(() => resolve()));
+    }
   });
+}
+
+/**
+ * mqemitter over Redis with connections of our own: ioredis' ready check (an INFO) would
+ * collide with a SUBSCRIBE issued while connecting ("Connection in subscriber mode").
+ */
+function redisEmitter(url: string) {
+  const connection = () => new Redis(url, { enableReadyCheck: false, maxRetriesPerRequest: null });
+  return mqemitterRedis({ subConn: connection(), pubConn: connection() } as Parameters<typeof mqemitterRedis>[0]);
 }
 
 /** Fastify's and mercurius' own request errors, as the catalogue names them. */

@@ -15,6 +15,8 @@ import { nonNull, type JsonSchema, type JsonSchemaTypes } from './json-schema-ty
 export const CONTENT_TOPIC = 'lectern.content';
 /** The pubsub topic of one run's events. */
 export const executionTopic = (id: string) => `lectern.execution.${id}`;
+/** Asks the process running an execution to publish its events so far again (for a subscriber elsewhere). */
+export const REPLAY_TOPIC = 'lectern.execution-replay';
 
 /** What pubsub carries for a run: the event as ExecutionEvent's GraphQL shape. */
 export interface ExecutionEventPayload {
@@ -32,6 +34,7 @@ const PUBLIC_EVENTS = new Set(['page.published', 'page.unpublished']);
 
 interface PubSub {
   subscribe(topic: string): Promise<AsyncIterableIterator<unknown>>;
+  publish(event: { topic: string; payload: unknown }): Promise<void>;
 }
 
 /**
@@ -91,15 +94,23 @@ async function executionEvents(id: string, ctx: GraphQLContext & { pubsub: PubSu
     return queue;
   }
   // Running in another process: its events come through pubsub (Redis with REDIS_URL).
+  // Listening first, then asking the running process for what it has produced so far;
+  // the replay and the live events may interleave, so they are put back in order by seq.
   const sub = await ctx.pubsub.subscribe(executionTopic(id)) as AsyncIterableIterator<{ executionEvents: ExecutionEventPayload }>;
-  return (async function* untilStatus() {
-    try {
-      for await (const msg of sub) {
-        yield msg;
-        if (msg.executionEvents.event === 'status') return;
+  await ctx.pubsub.publish({ topic: REPLAY_TOPIC, payload: { execution: id } });
+  return (async function* inOrder() {
+    let next = 1;
+    const waiting = new Map<number, { executionEvents: ExecutionEventPayload }>();
+    for await (const msg of sub) {
+      const seq = msg.executionEvents.seq;
+      if (seq < next || waiting.has(seq)) continue;
+      waiting.set(seq, msg);
+      for (let m = waiting.get(next); m; m = waiting.get(next)) {
+        waiting.delete(next);
+        next++;
+        yield m;
+        if (m.executionEvents.event === 'status') return;
       }
-    } finally {
-      await sub.return?.();
     }
   })();
 }

@@ -67,6 +67,8 @@ export class ExecutionService {
     private readonly db: Db,
     private readonly now: () => Date = () => new Date(),
     private readonly log: (err: unknown, msg: string) => void = () => {},
+    /** Write a run's record before announcing it (several processes share runs through Redis). */
+    private readonly recordAtOnce = false,
   ) {
     this.sessions = new KernelSessions(gateway, { kernelsPerLearner: config.kernelsPerLearner, maxKernels: config.maxKernels, idleTtlMs: config.kernelIdleTtlMs }, now, (err) => log(err, 'kernel shutdown failed'));
     this.limiter = new SlidingWindowLimiter(config.runsPerMinute, 60_000);
@@ -131,7 +133,9 @@ export class ExecutionService {
       codeHash: createHash('sha256').update(req.code).digest('hex'), codeBytes: bytes, edited: req.edited,
       status: 'running', createdAt: exec.facts.createdAt, startedAt: exec.startedAt,
     };
-    void this.execute(exec, session, req, kernelspec, row, this.recordRunning(row));
+    const running = this.recordRunning(row);
+    void this.execute(exec, session, req, kernelspec, row, running);
+    if (this.recordAtOnce) await running.settle();
     return exec;
   }
 
@@ -142,6 +146,12 @@ export class ExecutionService {
    * write or waits for the one in flight, so the final record always lands last.
    */
   private recordRunning(row: typeof executions.$inferInsert): { settle: () => Promise<void> } {
+    if (this.recordAtOnce) {
+      // Other processes (REDIS_URL) must find the run as soon as its 202 is out.
+      const write = this.db.insert(executions).values(row).onConflictDoNothing()
+        .then(() => {}, (err) => this.log(err, 'recording a running execution failed'));
+      return { settle: () => write };
+    }
     let write: Promise<void> | null = null;
     const timer = setTimeout(() => {
       write = this.db.insert(executions).values(row).onConflictDoNothing()
