@@ -33,6 +33,10 @@ export interface BenchOptions {
   uploads: number;
   uploadSize: Size;
   uploadConcurrency: number;
+  /** graphql-ws clients subscribed to one run for the fan-out workload; 0 skips it. */
+  subscribers: number;
+  /** Outputs (printed lines) of that run. */
+  subscriptionOutputs: number;
 }
 
 export class UsageError extends Error {
@@ -59,6 +63,8 @@ export const USAGE = `Usage: npm run bench -- [options]
   --uploads=N                photos per upload throughput run (default 50; 0 skips the runs)
   --upload-size=WxH          size of those photos (default 1600x1200)
   --upload-concurrency=N     uploads in flight in the second run (default 4; 1: only the sequential run)
+  --subscribers=N            graphql-ws clients subscribed to one run's outputs (default 500; 0 skips the fan-out)
+  --subscription-outputs=N   outputs of that run, each timed to every subscriber (default 20, at most 500)
   --help                     this text
 
 Environment: BENCH_POSTGRES_URL=postgres://user@host:port/db (a database to create the
@@ -109,6 +115,8 @@ export function parseOptions(argv: readonly string[], env: Env): BenchOptions | 
     uploads: 50,
     uploadSize: { width: 1600, height: 1200 },
     uploadConcurrency: 4,
+    subscribers: 500,
+    subscriptionOutputs: 20,
   };
   for (const arg of argv) {
     if (arg === '--help' || arg === '-h') return null;
@@ -140,6 +148,10 @@ export function parseOptions(argv: readonly string[], env: Env): BenchOptions | 
       case 'uploads': opts.uploads = intOption(name, value, 0, 100_000); break;
       case 'upload-size': opts.uploadSize = sizeOption(name, value, { width: 16, height: 16 }); break;
       case 'upload-concurrency': opts.uploadConcurrency = intOption(name, value, 1, 256); break;
+      // Each subscriber holds a file descriptor here and one in the server (a soft limit of 1024 is common).
+      case 'subscribers': opts.subscribers = intOption(name, value, 0, 10_000); break;
+      // 0.2 s apart, 500 lines stay within the run's time limit the fan-out server is given (120 s).
+      case 'subscription-outputs': opts.subscriptionOutputs = intOption(name, value, 1, 500); break;
       default: throw new UsageError(`unknown option --${name}`);
     }
   }

@@ -9,7 +9,8 @@ import { BLOCKS_PER_LESSON, isKorean } from './lessons.js';
 import { abortLoad, runReadScenario, type LoadSettings, type ReadScenario } from './load.js';
 import { parseOptions, USAGE, UsageError, type BenchOptions, type DbKind } from './options.js';
 import { createBenchDatabase, postgresVersion } from './postgres.js';
-import { kernelSummary, machineLine, mediaSummary, readLine, savesLine, SLUG_SCENARIO, summary, type DbReport } from './report.js';
+import { fanoutSummary, kernelSummary, machineLine, mediaSummary, readLine, savesLine, SLUG_SCENARIO, summary, type DbReport } from './report.js';
+import { graphqlSlugScenario, runFanoutBench, verifyGraphQLReads, type FanoutResult } from './graphql.js';
 import { runHistoryBench } from './history.js';
 import { runKernelBench, type KernelBenchResult } from './kernels.js';
 import { runMediaBench, type MediaBenchResult, type Stoppable } from './media.js';
@@ -80,7 +81,10 @@ function installInterruptHandlers(): void {
   process.on('exit', () => { for (const s of liveServers) s.killSync(); });
 }
 
-/** The slug query must find exactly one lesson with its whole body: a real answer is measured. */
+/**
+ * The slug query must find exactly one lesson with its whole body, and the GraphQL query
+ * the same lesson and blocks: real answers are measured.
+ */
 async function verifyReads(client: ApiClient, lessons: readonly SeededLesson[]): Promise<void> {
   const samples = [0, lessons.findIndex((_, k) => isKorean(k + 1)), lessons.length - 1].filter((k) => k >= 0);
   for (const k of new Set(samples)) {
@@ -93,6 +97,7 @@ async function verifyReads(client: ApiClient, lessons: readonly SeededLesson[]):
         + `${items.length} item(s), body of ${items[0]?.body?.length ?? 'no'} blocks`);
     }
   }
+  await verifyGraphQLReads(client, lessons, samples);
   const detail = await api<{ id?: number; body?: unknown[] }>(client, 'GET', `/api/v2/pages/${lessons[0]!.id}/`, { expected: 200, auth: false });
   if (detail.id !== lessons[0]!.id || detail.body?.length !== BLOCKS_PER_LESSON) {
     throw new UnexpectedStatusError(`GET /api/v2/pages/${lessons[0]!.id}/ answered 200 without the lesson's ${BLOCKS_PER_LESSON} blocks`);
@@ -111,6 +116,8 @@ function readScenarios(lessons: readonly SeededLesson[]): ReadScenario[] {
   for (let o = 0; o < lessons.length; o += LISTING_PAGE_SIZE) offsets.push(o);
   return [
     { name: SLUG_SCENARIO, paths: lessons.map((l) => slugPath(l.slug)) },
+    // Next to its REST twin, in the same run on the same data.
+    graphqlSlugScenario(lessons),
     { name: 'detail by id', paths: lessons.map((l) => `/api/v2/pages/${l.id}/`) },
     { name: 'page listing', paths: offsets.map(listingPath) },
   ];
@@ -149,10 +156,10 @@ async function benchmarkOn(kind: DbKind, opts: BenchOptions): Promise<DbReport> 
 
     checkInterrupted();
     await verifyReads(client, seed.lessons);
-    console.log('checked: the slug query returns exactly one lesson with its 20 blocks; detail and listing answer 200');
+    console.log('checked: the slug query returns exactly one lesson with its 20 blocks, the GraphQL query the same lesson and blocks; detail and listing answer 200');
 
     const settings: LoadSettings = { duration: opts.duration, warmup: opts.warmup, connections: opts.connections };
-    console.log(`\nreads: autocannon, ${settings.connections} connections, ${settings.duration} s each after a ${settings.warmup} s warm-up, anonymous GETs`);
+    console.log(`\nreads: autocannon, ${settings.connections} connections, ${settings.duration} s each after a ${settings.warmup} s warm-up, anonymous GETs (GraphQL: POST /graphql)`);
     for (const scenario of readScenarios(seed.lessons)) {
       const r = await runReadScenario(server.baseUrl, scenario, settings);
       checkInterrupted();
@@ -205,7 +212,8 @@ async function main(): Promise<number> {
   console.log(machineLine());
   const revision = serverRevision();
   console.log(`server code: commit ${revision}`);
-  console.log(`databases: ${opts.databases.join(', ')}; ${opts.lessons} lessons; reads ${opts.duration} s at ${opts.connections} connections (warm-up ${opts.warmup} s); ${opts.saves} saves`);
+  console.log(`databases: ${opts.databases.join(', ')}; ${opts.lessons} lessons; reads ${opts.duration} s at ${opts.connections} connections (warm-up ${opts.warmup} s); ${opts.saves} saves`
+    + (opts.subscribers > 0 ? `; ${opts.subscribers} subscribers × ${opts.subscriptionOutputs} outputs` : ''));
   const passed = PASS_THROUGH_ENV.filter((k) => process.env[k] !== undefined).map((k) => `${k}=${process.env[k]}`);
   if (passed.length) console.log(`server settings from the environment: ${passed.join(' ')}`);
 
@@ -270,13 +278,40 @@ async function main(): Promise<number> {
     }
   }
 
+  let fanout: FanoutResult | null = null;
+  const fanoutProblems: string[] = [];
+  if (opts.subscribers > 0) {
+    console.log(`\n### GraphQL subscription fan-out (graphql-ws; a Pyodide kernel; the CMS on PGlite)`);
+    try {
+      fanout = await runFanoutBench({ subscribers: opts.subscribers, outputs: opts.subscriptionOutputs }, (s) => {
+        liveServers.add(s);
+        cleanups.push({ name: 'stop fan-out bench server', fn: async () => { await s.stop(); liveServers.delete(s); } });
+      }, (line) => console.log(line));
+    } catch (err) {
+      if (!interrupted) {
+        fanoutProblems.push(`subscription fan-out: ${(err as Error).message.split('\n')[0]}`);
+        console.error(`\nsubscription fan-out failed: ${(err as Error).stack ?? String(err)}`);
+      }
+    } finally {
+      fanoutProblems.push(...await runCleanups());
+    }
+    if (interrupted) {
+      console.error('interrupted: cleaned up, no summary');
+      return 130;
+    }
+  }
+
   console.log(summary(reports, revision));
   if (kernels) console.log(kernelSummary(kernels));
   for (const p of kernelProblems) console.log(`  PROBLEM: ${p}`);
   if (media) console.log(mediaSummary(media));
   else if (mediaProblems.length) console.log('\nMedia');
   for (const p of mediaProblems) console.log(`  PROBLEM: ${p}`);
-  const failed = reports.some((r) => r.problems.length > 0) || mediaProblems.length > 0 || kernelProblems.length > 0 || (kernels?.failures ?? 0) > 0;
+  if (fanout) console.log(fanoutSummary(fanout));
+  else if (fanoutProblems.length) console.log('\nGraphQL subscription fan-out');
+  for (const p of fanoutProblems) console.log(`  PROBLEM: ${p}`);
+  const failed = reports.some((r) => r.problems.length > 0) || mediaProblems.length > 0 || kernelProblems.length > 0 || fanoutProblems.length > 0
+    || (kernels?.failures ?? 0) > 0;
   if (failed) console.log('\nThe benchmark FAILED (see PROBLEM lines): its figures do not measure correct answers.');
   return failed ? 1 : 0;
 }
