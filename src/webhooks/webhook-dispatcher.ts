@@ -26,6 +26,8 @@ const MAX_STOP_GRACE_MS = 5_000;
 /** How long stop() waits for cut-short sends to be put back. */
 const RELEASE_WAIT_MS = 2_000;
 const MAX_ERROR_LENGTH = 500;
+/** How long "are there active webhooks?" is trusted before a save asks the database again. */
+const ACTIVE_TTL_MS = 1_000;
 
 /** The wait after the `attempts`-th failed attempt: retryBaseMs, then four times longer each time, at most an hour. */
 export function retryDelayMs(retryBaseMs: number, attempts: number): number {
@@ -74,6 +76,7 @@ export class WebhookDispatcher {
   private loop: Promise<void> | null = null;
   private poked = false;
   private wake: (() => void) | null = null;
+  private activeKnown: { any: boolean; at: number } | null = null;
 
   constructor(private readonly db: Db, private readonly config: WebhookConfig, private readonly opts: DispatcherOptions) {
     this.now = opts.now ?? (() => new Date());
@@ -87,7 +90,7 @@ export class WebhookDispatcher {
    * logged). One statement for all of a save's events, choosing the subscribed webhooks in SQL.
    */
   async recordIn(tx: Db, events: ContentEvent[]): Promise<void> {
-    if (!events.length) return;
+    if (!events.length || !(await this.anyActive(tx))) return;
     const now = this.now();
     try {
       const values = sql.join(events.map((e) => sql`(${e.id}, ${e.type}, ${JSON.stringify(payloadOf(e))}::jsonb)`), sql`, `);
@@ -102,6 +105,24 @@ export class WebhookDispatcher {
     } catch (err) {
       this.opts.log(err, 'webhook deliveries could not be recorded with the save');
     }
+  }
+
+  /**
+   * Whether any webhook is active, known for a second at a time: a save then pays nothing
+   * for webhooks when there are none. A webhook registered in another process is heard of
+   * within that second; one registered here at once (see webhooksChanged).
+   */
+  private async anyActive(db: Db): Promise<boolean> {
+    const now = Date.now();
+    if (this.activeKnown && now - this.activeKnown.at < ACTIVE_TTL_MS) return this.activeKnown.any;
+    const [row] = await db.select({ id: webhooks.id }).from(webhooks).where(eq(webhooks.active, true)).limit(1);
+    this.activeKnown = { any: row !== undefined, at: now };
+    return this.activeKnown.any;
+  }
+
+  /** A webhook was registered or deleted in this process: the next save looks again. */
+  webhooksChanged(): void {
+    this.activeKnown = null;
   }
 
   /** Tells the loop that deliveries were recorded (after the save's transaction committed). */

@@ -91,6 +91,7 @@ export async function webhookRoutes(app: FastifyInstance): Promise<void> {
   }, async (req, reply) => {
     const principal = await requirePermission(req, 'write:pages');
     const row = await createWebhook(db, req.body, principal.tokenId);
+    app.lectern.webhooks.webhooksChanged();
     return reply.code(201).header('cache-control', 'no-store').send({ ...webhookJson(row), secret: row.secret });
   });
 
@@ -111,6 +112,7 @@ export async function webhookRoutes(app: FastifyInstance): Promise<void> {
     schema: { tags: ['webhooks'], summary: 'Delete a webhook and its delivery log; nothing more is sent to it', params: idParams, response: { 204: { description: 'Deleted', type: 'null' }, ...errors(401, 403, 404) } },
   }, async (req, reply) => {
     await deleteWebhook(db, idOf(req));
+    app.lectern.webhooks.webhooksChanged();
     return reply.code(204).send();
   });
 
