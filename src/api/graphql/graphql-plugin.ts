@@ -5,7 +5,10 @@ import mercurius from 'mercurius';
 import { Redis } from 'ioredis';
 import mqemitterRedis from 'mqemitter-redis';
 import { CmsError, Errors } from '../../errors.js';
+import { listingEtag } from '../rest/etag.js';
 import { principalOf } from '../rest/request-auth.js';
+import { cacheKey, PUBLIC_CACHE_CONTROL, sendPrepared } from '../rest/send-json.js';
+import { QueryKinds } from './public-query-cache.js';
 import { buildGraphQLSchema } from './build-schema.js';
 import { complexityRule } from './complexity-rule.js';
 import { originsOf, principalFromAuthorization, type GraphQLContext } from './graphql-context.js';
@@ -24,7 +27,29 @@ export async function graphqlRoutes(app: FastifyInstance): Promise<void> {
   const allowlist = config.graphql.allowlistFile ? JSON.parse(readFileSync(config.graphql.allowlistFile, 'utf8')) as Record<string, string> : null;
 
   // A token that is sent is checked, as everywhere: a bad one is a 401, not anonymity.
-  app.addHook('preHandler', async (req) => { await principalOf(req); });
+  // Anonymous queries are answered from the public read cache, as REST reads are: it is
+  // dropped whenever anything public readers see changes (ContentVersion).
+  const kinds = new QueryKinds();
+  const cacheable = new WeakMap<object, { key: string; generation: number }>();
+  app.addHook('preHandler', async (req, reply) => {
+    await principalOf(req);
+    if (req.method !== 'POST' || req.headers.authorization !== undefined || !lectern.cache.enabled) return;
+    const body = req.body as { query?: unknown; variables?: unknown; operationName?: unknown; persisted?: unknown } | null;
+    if (!body || typeof body.query !== 'string' || body.persisted) return;
+    const operationName = typeof body.operationName === 'string' ? body.operationName : null;
+    if (!kinds.isQuery(body.query, operationName)) return;
+    const key = `graphql|${cacheKey(req)}|${operationName ?? ''}|${body.query}|${JSON.stringify(body.variables ?? null)}`;
+    const hit = lectern.cache.get(key);
+    if (hit) return sendPrepared(req, reply, hit);
+    cacheable.set(req, { key, generation: lectern.version.generation });
+  });
+  app.addHook('onSend', async (req, reply, payload) => {
+    const entry = cacheable.get(req);
+    if (!entry || reply.statusCode !== 200 || typeof payload !== 'string') return payload;
+    if ((JSON.parse(payload) as { errors?: unknown }).errors !== undefined) return payload;
+    lectern.cache.set(entry.key, { status: 200, body: payload, etag: listingEtag(payload), headers: { 'cache-control': PUBLIC_CACHE_CONTROL } }, entry.generation);
+    return payload;
+  });
 
   await app.register(mercurius, {
     schema,

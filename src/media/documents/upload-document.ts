@@ -65,9 +65,9 @@ export async function createDocument(ctx: MediaContext, uploader: Uploader, file
     const title = titleFrom(fields, file.fileName, 'Untitled document', errors);
     const tags = tagsFrom(fields, errors);
     throwIfInvalid(errors);
-    const [row] = await ctx.db.insert(documents).values({
+    const [row] = await ctx.publicChange((tx) => tx.insert(documents).values({
       title, fileKey: file.fileKey, fileHash: file.hash, fileSize: file.size, fileName: file.fileName, contentType: file.contentType, tags, uploadedBy: uploader.tokenId,
-    }).returning();
+    }).returning());
     return row!;
   } catch (err) {
     await ctx.storage.delete(file.fileKey).catch((e) => ctx.log(e, 'removing the file of a refused document upload failed'));

@@ -56,11 +56,12 @@ export async function uploadImage(ctx: MediaContext, uploader: Uploader, upload:
   await ctx.storage.put(fileKey, upload.bytes, { contentType: probed.mime, size: upload.bytes.length }).catch((err) => { throw asClientError(err); });
   let inserted: ImageRow | undefined;
   try {
-    [inserted] = await ctx.db.insert(images).values({
+    // A new image is something public readers can see (image listings): caches drop.
+    [inserted] = await ctx.publicChange((tx) => tx.insert(images).values({
       title, fileKey, fileHash: hash, fileSize: upload.bytes.length, format: probed.format, width: probed.width, height: probed.height,
       focalPointX: focal?.x ?? null, focalPointY: focal?.y ?? null, focalPointWidth: focal?.width ?? null, focalPointHeight: focal?.height ?? null,
       tags, uploadedBy: uploader.tokenId,
-    }).onConflictDoNothing({ target: images.fileHash }).returning();
+    }).onConflictDoNothing({ target: images.fileHash }).returning());
   } catch (err) {
     await ctx.storage.delete(fileKey).catch((e) => ctx.log(e, 'removing the file of a failed image upload failed'));
     throw err;

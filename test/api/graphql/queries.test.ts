@@ -177,6 +177,26 @@ describe.each(DRIVERS)('GraphQL queries and mutations (%s)', (driver) => {
     expect((await rest('editor', 'GET', `/api/v2/pages/${lesson.id}/?version=draft`)).statusCode).toBe(404);
   });
 
+  it('answers repeated anonymous queries from the public cache, and never with content older than a publish or an upload', async () => {
+    const cache = t.app.lectern.cache;
+    const query = `{ pages(type: "lesson", order: "title") { total_count items { title } } images { total_count } }`;
+    const first = await gql(query, {}, null);
+    const size = cache.size;
+    const second = await gql(query, {}, null);
+    expect(second.data).toEqual(first.data);
+    expect(cache.size).toBe(size);
+    const created = await gql(`mutation { createPage(input: {type: "lesson", title: "Cached?", publish: true, body: []}) { page { id } } }`);
+    expect(created.errors).toBeUndefined();
+    const afterPublish = await gql(query, {}, null);
+    expect(afterPublish.data.pages.total_count).toBe(first.data.pages.total_count + 1);
+    const png = await sharp({ create: { width: 10, height: 10, channels: 3, background: '#abcdef' } }).png().toBuffer();
+    await t.as('editor', { method: 'POST', url: '/api/v2/images/', ...(await multipart({ file: { name: 'new.png', data: png } })) });
+    expect((await gql(query, {}, null)).data.images.total_count).toBe(first.data.images.total_count + 1);
+    // Mutations, errors and signed-in callers are never served from it.
+    expect((await gql(`{ pages(limit: 99) { total_count } }`, {}, null)).errors![0]!.extensions.code).toBe('CMS_ERR_API_BAD_QUERY');
+    expect((await gql(`{ pages(limit: 99) { total_count } }`, {}, null)).errors![0]!.extensions.code).toBe('CMS_ERR_API_BAD_QUERY');
+  });
+
   it('checks a token that is sent, even on a query anyone may run', async () => {
     const res = await t.app.inject({ method: 'POST', url: '/graphql', payload: { query: '{ pages { total_count } }' }, headers: { authorization: 'Bearer nope' } });
     expect(res.statusCode).toBe(401);
