@@ -28,7 +28,7 @@ describe.each(GATEWAYS)('running jupyter blocks on the %s gateway', (gateway) =>
   let cell: string;
 
   beforeAll(async () => {
-    const env: Record<string, string> = { KERNEL_GATEWAY: gateway, EXECUTION_TIMEOUT_MS: '4000', KERNEL_INTERRUPT_GRACE_MS: '3000', MAX_OUTPUT_BYTES: '4096', RUNS_PER_MINUTE: '1000', MAX_CODE_BYTES: '2000' };
+    const env: Record<string, string> = { KERNEL_GATEWAY: gateway, EXECUTION_TIMEOUT_MS: '8000', KERNEL_INTERRUPT_GRACE_MS: '3000', MAX_OUTPUT_BYTES: '4096', RUNS_PER_MINUTE: '1000', MAX_CODE_BYTES: '2000' };
     if (gateway === 'jupyter') {
       jupyter = await startJupyterServer();
       Object.assign(env, { KERNEL_GATEWAY_URL: jupyter.url, KERNEL_GATEWAY_TOKEN: jupyter.token });
