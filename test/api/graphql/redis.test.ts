@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { EXECUTION_EVENTS, Feed, type ContentEventFields as ContentEvent, type ExecutionEventFields as ExecutionEvent } from '../../helpers/graphql-ws.js';
 import { POSTGRES_URL, REDIS_URL } from '../../helpers/env.js';
 import { api, startServer, type ServerProcess } from '../../helpers/server-process.js';
 import { ADMIN_TOKEN, createTestDatabase, type TestDatabase } from '../../helpers/test-app.js';
@@ -15,44 +16,9 @@ import { ADMIN_TOKEN, createTestDatabase, type TestDatabase } from '../../helper
  * are asserted on.
  */
 
-interface ContentEvent { id: string; type: string; page: number; ancestors: number[]; revision: number | null; actor: string }
-interface ExecutionEvent { seq: number; event: 'output' | 'status'; output: { name?: string; text?: string } | null; status: Record<string, unknown> | null }
 
 const PAGE_CHANGED = 'subscription($page: Int) { pageChanged(page: $page) { id type page ancestors revision actor } }';
-const EXECUTION_EVENTS = `subscription($id: String!) {
-  executionEvents(execution: $id) { seq event output { ... on NbOutputStream { name text } } status }
-}`;
 
-/** One subscription's results as they arrive, read by a background loop over `client.iterate`. */
-class Feed<T> {
-  readonly data: T[] = [];
-  error: unknown = null;
-  ended = false;
-  readonly done: Promise<void>;
-  private readonly iterator: AsyncIterableIterator<{ data?: unknown; errors?: unknown }>;
-
-  constructor(client: Client, query: string, variables: Record<string, unknown>) {
-    const iterator = client.iterate({ query, variables });
-    this.iterator = iterator;
-    this.done = (async () => {
-      try {
-        for await (const result of iterator) {
-          if (result.errors) this.error = result.errors;
-          else this.data.push(result.data as T);
-        }
-      } catch (err) {
-        this.error = err;
-      } finally {
-        this.ended = true;
-      }
-    })();
-  }
-
-  async stop(): Promise<void> {
-    await this.iterator.return?.();
-    await this.done;
-  }
-}
 
 describe.skipIf(!REDIS_URL || !POSTGRES_URL)('subscriptions across two server processes through Redis', () => {
   let db: TestDatabase;

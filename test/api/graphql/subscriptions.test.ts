@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { createClient, type Client } from 'graphql-ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { EXECUTION_EVENTS, Feed, type ContentEventFields as ContentEvent, type ExecutionEventFields as ExecutionEvent } from '../../helpers/graphql-ws.js';
 import { createToken } from '../../../src/auth/tokens.js';
 import { DRIVERS } from '../../helpers/env.js';
 import { startTestApp, type TestApp } from '../../helpers/test-app.js';
@@ -11,47 +12,11 @@ import { startTestApp, type TestApp } from '../../helpers/test-app.js';
  * to a server listening on a real port; writes go through real HTTP.
  */
 
-interface ContentEvent { id: string; type: string; page: number; ancestors: number[]; revision: number | null; actor: string; at: string }
-interface ExecutionEvent { seq: number; event: 'output' | 'status'; output: { name?: string; text?: string } | null; status: Record<string, unknown> | null }
 
 const PAGE_CHANGED = `subscription($page: Int, $subtree: Int) {
   pageChanged(page: $page, subtree: $subtree) { id type page ancestors revision actor at }
 }`;
-const EXECUTION_EVENTS = `subscription($id: String!) {
-  executionEvents(execution: $id) { seq event output { ... on NbOutputStream { name text } } status }
-}`;
 
-/** One subscription's results as they arrive, read by a background loop over `client.iterate`. */
-class Feed<T> {
-  readonly data: T[] = [];
-  /** What ended it with an error: the GraphQL errors of an `error` message, or the socket's close event. */
-  error: unknown = null;
-  ended = false;
-  readonly done: Promise<void>;
-  private readonly iterator: AsyncIterableIterator<{ data?: unknown; errors?: unknown }>;
-
-  constructor(client: Client, query: string, variables: Record<string, unknown>) {
-    const iterator = client.iterate({ query, variables });
-    this.iterator = iterator;
-    this.done = (async () => {
-      try {
-        for await (const result of iterator) {
-          if (result.errors) this.error = result.errors;
-          else this.data.push(result.data as T);
-        }
-      } catch (err) {
-        this.error = err;
-      } finally {
-        this.ended = true;
-      }
-    })();
-  }
-
-  async stop(): Promise<void> {
-    await this.iterator.return?.();
-    await this.done;
-  }
-}
 
 const errorCodes = (error: unknown) => (error as { extensions?: { code?: string } }[]).map((e) => e.extensions?.code);
 
@@ -153,7 +118,7 @@ describe.each(DRIVERS)('pageChanged over WebSocket (%s)', (driver) => {
       { id: expect.any(String), type: 'page.unpublished', page: x.id, ancestors: [], revision: null, actor: 'Eddie Editor', at: expect.any(String) },
     ]);
     expect(new Set(events(feed).map((e) => e.id)).size).toBe(3);
-    expect(Number.isNaN(Date.parse(events(feed)[0]!.at))).toBe(false);
+    expect(Number.isNaN(Date.parse(events(feed)[0]!.at!))).toBe(false);
     expect(feed.error).toBeNull();
   });
 
