@@ -10,6 +10,11 @@ export type JsonSchema = Record<string, unknown>;
 
 const NAME = /^[_A-Za-z][_0-9A-Za-z]*$/;
 
+/** JSON Schema's scalar types and theirs. */
+const SCALARS: Record<string, typeof GraphQLString | typeof GraphQLInt | typeof GraphQLFloat | typeof GraphQLBoolean | undefined> = {
+  string: GraphQLString, integer: GraphQLInt, number: GraphQLFloat, boolean: GraphQLBoolean,
+};
+
 /** "page-compare", "display_data" → "PageCompare", "DisplayData". */
 export const pascal = (s: string) => s.split(/[^A-Za-z0-9]+/).filter(Boolean).map((w) => w[0]!.toUpperCase() + w.slice(1)).join('');
 
@@ -52,11 +57,9 @@ export class JsonSchemaTypes {
       return values.every((v) => typeof v === 'string') ? GraphQLString : GraphQLJSON;
     }
     if (types.length !== 1) return GraphQLJSON;
+    const scalar = SCALARS[types[0]!];
+    if (scalar) return scalar;
     switch (types[0]) {
-      case 'string': return GraphQLString;
-      case 'integer': return GraphQLInt;
-      case 'number': return GraphQLFloat;
-      case 'boolean': return GraphQLBoolean;
       case 'array': {
         const items = (s.items ?? {}) as JsonSchema;
         const item = this.output(items, `${typeName}Item`, root);
@@ -151,14 +154,7 @@ export class JsonSchemaTypes {
 
   private scalarInput(s: JsonSchema): GraphQLInputType & GraphQLNullableType {
     const types = typesOf(s).filter((t) => t !== 'null');
-    if (types.length !== 1) return GraphQLJSON;
-    switch (types[0]) {
-      case 'string': return GraphQLString;
-      case 'integer': return GraphQLInt;
-      case 'number': return GraphQLFloat;
-      case 'boolean': return GraphQLBoolean;
-      default: return GraphQLJSON;
-    }
+    return (types.length === 1 ? SCALARS[types[0]!] : undefined) ?? GraphQLJSON;
   }
 
   private deref(s: JsonSchema, root: JsonSchema): JsonSchema {
