@@ -77,6 +77,7 @@ export class WebhookDispatcher {
   private poked = false;
   private wake: (() => void) | null = null;
   private activeKnown: { any: boolean; at: number } | null = null;
+  private maybeRecorded = false;
 
   constructor(private readonly db: Db, private readonly config: WebhookConfig, private readonly opts: DispatcherOptions) {
     this.now = opts.now ?? (() => new Date());
@@ -92,6 +93,7 @@ export class WebhookDispatcher {
   async recordIn(tx: Db, events: ContentEvent[]): Promise<void> {
     if (!events.length || !(await this.anyActive(tx))) return;
     const now = this.now();
+    this.maybeRecorded = true;
     try {
       const values = sql.join(events.map((e) => sql`(${e.id}, ${e.type}, ${JSON.stringify(payloadOf(e))}::jsonb)`), sql`, `);
       await tx.transaction(async (sp) => {
@@ -127,6 +129,10 @@ export class WebhookDispatcher {
 
   /** Tells the loop that deliveries were recorded (after the save's transaction committed). */
   recorded(): void {
+    // Only when a save may have recorded deliveries: otherwise the loop would look for due
+    // rows after every save, for nothing.
+    if (!this.maybeRecorded) return;
+    this.maybeRecorded = false;
     this.poke();
   }
 
