@@ -83,6 +83,8 @@ export interface MediaConfig {
   /** Images with more pixels are refused before they are decoded (decompression bombs). */
   readonly maxImagePixels: number;
   readonly maxDocumentBytes: number;
+  /** Renditions anonymous requests may make per image; editors make more. */
+  readonly maxRenditionsPerImage: number;
 }
 
 /** Running Jupyter blocks (DESIGN.md §6; README "Configuration"). */
@@ -205,6 +207,7 @@ function mediaConfig(env: Env, dataDir: string): MediaConfig {
     maxImageBytes: int(env, 'MAX_IMAGE_BYTES', 50 * 1024 * 1024, 1, 4 * 1024 * 1024 * 1024),
     maxImagePixels: int(env, 'MAX_IMAGE_PIXELS', 128_000_000, 1, 2_000_000_000),
     maxDocumentBytes: int(env, 'MAX_DOCUMENT_BYTES', 100 * 1024 * 1024, 1, 64 * 1024 * 1024 * 1024),
+    maxRenditionsPerImage: int(env, 'MAX_RENDITIONS_PER_IMAGE', 50, 1, 100_000),
   });
 }
 

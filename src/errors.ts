@@ -103,6 +103,7 @@ export const Errors = {
   documentNotFound: define('CMS_ERR_DOCUMENT_NOT_FOUND', 404, 'No Document matches the given query.'),
   imageRejected: define('CMS_ERR_IMAGE_INVALID', 400, '%s'),
   badFilterSpec: define('CMS_ERR_IMAGE_BAD_FILTER_SPEC', 400, '%s'),
+  renditionLimit: define('CMS_ERR_IMAGE_RENDITION_LIMIT', 403, 'image %s already has %s renditions; new ones need an editor token (MAX_RENDITIONS_PER_IMAGE)'),
   emptyFile: define('CMS_ERR_MEDIA_EMPTY_FILE', 400, 'the uploaded file is empty'),
   fileTooLarge: define('CMS_ERR_MEDIA_FILE_TOO_LARGE', 413, 'the file is larger than %s, the limit for %s'),
   rangeNotSatisfiable: define('CMS_ERR_MEDIA_RANGE_NOT_SATISFIABLE', 416, 'the range %s is not within the file (%s bytes)'),

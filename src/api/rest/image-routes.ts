@@ -1,5 +1,6 @@
 import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { can } from '../../auth/roles.js';
 import { Errors } from '../../errors.js';
 import { deleteImage } from '../../media/images/delete-image.js';
 import { filterSpecOf } from '../../media/images/image-renditions.js';
@@ -121,7 +122,8 @@ export async function imageRoutes(app: FastifyInstance): Promise<void> {
     const spec = filterSpecOf(rawSpec, '/spec');
     const id = parsePythonInt(rawId);
     if (id === null) throw Errors.imageNotFound();
-    const rendition = await renditions.get(id, spec);
+    const principal = await principalOf(req);
+    const rendition = await renditions.get(id, spec, { privileged: principal !== null && can(principal.role, 'write:media') });
     const url = renditions.url(rendition);
     return reply.header('cache-control', 'public, max-age=300')
       .header('x-rendition-width', String(rendition.width)).header('x-rendition-height', String(rendition.height))

@@ -1,4 +1,4 @@
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import { cpus } from 'node:os';
 import { imageRenditions } from '../../db/schema.js';
 import { Errors } from '../../errors.js';
@@ -43,17 +43,27 @@ export class ImageRenditions {
 
   constructor(private readonly ctx: MediaContext) {}
 
-  /** The rendition of image `imageId` for `spec`, made now if it does not exist yet. */
-  async get(imageId: number, spec: FilterSpec): Promise<RenditionRow> {
+  /**
+   * The rendition of image `imageId` for `spec`, made now if it does not exist yet. The
+   * endpoint is public (frontends link to it), so anyone could ask for thousands of specs
+   * of one image: past MAX_RENDITIONS_PER_IMAGE only `privileged` callers (editors) make
+   * new ones; existing renditions are always served.
+   */
+  async get(imageId: number, spec: FilterSpec, opts: { privileged: boolean }): Promise<RenditionRow> {
     const image = await getImage(this.ctx.db, imageId);
     if (!image) throw Errors.imageNotFound();
-    return this.of(image, spec);
+    return this.of(image, spec, opts);
   }
 
-  async of(image: ImageRow, spec: FilterSpec): Promise<RenditionRow> {
+  async of(image: ImageRow, spec: FilterSpec, opts: { privileged: boolean }): Promise<RenditionRow> {
     const focal = this.focalKey(image, spec);
     const found = await this.find(image.id, spec, focal);
     if (found) return found;
+    if (!opts.privileged) {
+      const [row] = await this.ctx.db.select({ n: sql<number>`count(*)`.mapWith(Number) }).from(imageRenditions).where(eq(imageRenditions.imageId, image.id));
+      const max = this.ctx.config.maxRenditionsPerImage;
+      if ((row?.n ?? 0) >= max) throw Errors.renditionLimit([image.id, max]);
+    }
     const key = `${image.id}|${spec.canonical}|${focal}`;
     let pending = this.making.get(key);
     if (!pending) {

@@ -272,3 +272,25 @@ describe('images on S3-compatible storage', () => {
     expect((await t.app.inject({ url: up.meta.download_url })).statusCode).toBe(404);
   });
 });
+
+describe('renditions anyone may ask for', () => {
+  let t: TestApp;
+  let id: number;
+  beforeAll(async () => {
+    t = await startTestApp('pglite', { MAX_RENDITIONS_PER_IMAGE: '2' });
+    id = (await t.as('editor', { method: 'POST', url: '/api/v2/images/', ...(await multipart({ file: { name: 'p.jpg', data: await photo(400, 300) } })) })).json().id;
+  });
+  afterAll(async () => { await t?.close(); });
+
+  it('stops anonymous callers making more than MAX_RENDITIONS_PER_IMAGE of one image; existing ones are still served, and editors make more', async () => {
+    const get = (spec: string, role: 'editor' | null = null) => t.as(role, { url: `/api/v2/images/${id}/renditions/${spec}` });
+    expect((await get('width-100')).statusCode).toBe(302);
+    expect((await get('width-101')).statusCode).toBe(302);
+    const refused = await get('width-102');
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json()).toMatchObject({ code: 'CMS_ERR_IMAGE_RENDITION_LIMIT' });
+    expect((await get('width-100')).statusCode).toBe(302);
+    expect((await get('width-102', 'editor')).statusCode).toBe(302);
+    expect((await get('width-102')).statusCode).toBe(302);
+  });
+});
