@@ -6,13 +6,11 @@ import { deleteDocument } from '../../media/documents/delete-document.js';
 import { DOCUMENT_FIELDS, getDocument, listDocuments, type DocumentRow } from '../../media/documents/document-store.js';
 import { createDocument, storeDocumentFile } from '../../media/documents/upload-document.js';
 import { attachment } from './content-disposition.js';
-import { listingEtag } from './etag.js';
+import { libraryReadRoutes } from './library-read-routes.js';
 import { readUploadForm } from './multipart-form.js';
-import { apiOrigin, principalOf, requirePermission } from './request-auth.js';
+import { apiOrigin, requirePermission } from './request-auth.js';
 import { sendStoredFile } from './send-file.js';
-import { PUBLIC_CACHE_CONTROL, sendPrepared } from './send-json.js';
-import { lastValues } from './wagtail/page-listing-query.js';
-import { librarySelection, parseLibraryListing, serializeLibraryItem, type Library } from './wagtail/library-listing.js';
+import { librarySelection, serializeLibraryItem, type Library } from './wagtail/library-listing.js';
 import { parsePythonInt } from './wagtail/python-int.js';
 import type { FieldSelection } from './wagtail/select-fields.js';
 
@@ -40,34 +38,17 @@ export async function documentRoutes(app: FastifyInstance): Promise<void> {
   const itemJson = (req: FastifyRequest, row: DocumentRow, sel: FieldSelection) =>
     serializeLibraryItem(DOCUMENT_LIBRARY, row, sel, { apiOrigin: apiOrigin(req), downloadUrl: documentDownloadUrl(apiOrigin(req), row) });
 
-  app.get('/api/v2/documents/', {
-    schema: { tags: ['media'], summary: 'Documents (Wagtail API v2): filters id, title, tags; order; search; fields; limit/offset' },
-  }, async (req, reply) => {
-    await principalOf(req);
-    const { query, selection } = parseLibraryListing(req.query as Record<string, unknown>, DOCUMENT_LIBRARY, config.apiLimitMax);
-    const list = await listDocuments(media.db, query);
-    const body = JSON.stringify({ meta: { total_count: list.total }, items: list.rows.map((r) => itemJson(req, r, selection)) });
-    return sendPrepared(req, reply, { status: 200, body, etag: listingEtag(body), headers: { 'cache-control': PUBLIC_CACHE_CONTROL } });
-  });
-
-  app.get('/api/v2/documents/find/', {
-    schema: { tags: ['media'], summary: 'Redirects (302) to the detail of the document with ?id=' },
-  }, async (req, reply) => {
-    const q = lastValues(req.query as Record<string, unknown>);
-    const id = q.id === undefined ? null : parsePythonInt(q.id);
-    const row = id === null ? undefined : await getDocument(media.db, id);
-    if (!row) throw Errors.notFound();
-    return reply.redirect(`${apiOrigin(req)}${DOCUMENT_LIBRARY.path}${row.id}/`, 302);
-  });
-
-  app.get('/api/v2/documents/:id/', {
-    schema: { tags: ['media'], summary: 'A document: title, tags, download_url' },
-  }, async (req, reply) => {
-    await principalOf(req);
-    const row = await documentOf((req.params as { id: string }).id);
-    const selection = librarySelection(DOCUMENT_LIBRARY, lastValues(req.query as Record<string, unknown>).fields, true);
-    const body = JSON.stringify(itemJson(req, row, selection));
-    return sendPrepared(req, reply, { status: 200, body, etag: listingEtag(body), headers: { 'cache-control': PUBLIC_CACHE_CONTROL } });
+  libraryReadRoutes(app, {
+    library: DOCUMENT_LIBRARY,
+    noun: 'document',
+    get: (id) => getDocument(media.db, id),
+    list: (q) => listDocuments(media.db, q),
+    downloadUrl: (req, row) => documentDownloadUrl(apiOrigin(req), row),
+    notFound: () => Errors.documentNotFound(),
+    summaries: {
+      listing: 'Documents (Wagtail API v2): filters id, title, tags; order; search; fields; limit/offset',
+      detail: 'A document: title, tags, download_url',
+    },
   });
 
   app.post('/api/v2/documents/', {

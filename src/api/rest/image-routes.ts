@@ -8,11 +8,9 @@ import { getImage, IMAGE_FIELDS, listImages, type ImageRow } from '../../media/i
 import { uploadImage } from '../../media/images/upload-image.js';
 import { mediaUrl, readAll } from '../../media/media-files.js';
 import { apiOrigin, principalOf, requirePermission } from './request-auth.js';
+import { libraryReadRoutes } from './library-read-routes.js';
 import { readUploadForm } from './multipart-form.js';
-import { listingEtag } from './etag.js';
-import { PUBLIC_CACHE_CONTROL, sendPrepared } from './send-json.js';
-import { lastValues } from './wagtail/page-listing-query.js';
-import { librarySelection, parseLibraryListing, serializeLibraryItem, type Library } from './wagtail/library-listing.js';
+import { librarySelection, serializeLibraryItem, type Library } from './wagtail/library-listing.js';
 import { parsePythonInt } from './wagtail/python-int.js';
 import type { FieldSelection } from './wagtail/select-fields.js';
 
@@ -39,34 +37,17 @@ export async function imageRoutes(app: FastifyInstance): Promise<void> {
     serializeLibraryItem(IMAGE_LIBRARY, row, sel, { apiOrigin: apiOrigin(req), downloadUrl: mediaUrl(media.storage, row.fileKey) });
   const json = (body: unknown) => JSON.stringify(body);
 
-  app.get('/api/v2/images/', {
-    schema: { tags: ['media'], summary: 'Images (Wagtail API v2): filters id, title, width, height, tags; order; search; fields; limit/offset' },
-  }, async (req, reply) => {
-    await principalOf(req);
-    const { query, selection } = parseLibraryListing(req.query as Record<string, unknown>, IMAGE_LIBRARY, config.apiLimitMax);
-    const list = await listImages(media.db, query);
-    const body = json({ meta: { total_count: list.total }, items: list.rows.map((r) => itemJson(req, r, selection)) });
-    return sendPrepared(req, reply, { status: 200, body, etag: listingEtag(body), headers: { 'cache-control': PUBLIC_CACHE_CONTROL } });
-  });
-
-  app.get('/api/v2/images/find/', {
-    schema: { tags: ['media'], summary: 'Redirects (302) to the detail of the image with ?id=' },
-  }, async (req, reply) => {
-    const q = lastValues(req.query as Record<string, unknown>);
-    const id = q.id === undefined ? null : parsePythonInt(q.id);
-    const row = id === null ? undefined : await getImage(media.db, id);
-    if (!row) throw Errors.notFound();
-    return reply.redirect(`${apiOrigin(req)}${IMAGE_LIBRARY.path}${row.id}/`, 302);
-  });
-
-  app.get('/api/v2/images/:id/', {
-    schema: { tags: ['media'], summary: 'An image: title, width, height, tags, download_url' },
-  }, async (req, reply) => {
-    await principalOf(req);
-    const row = await imageOf(req);
-    const selection = librarySelection(IMAGE_LIBRARY, lastValues(req.query as Record<string, unknown>).fields, true);
-    const body = json(itemJson(req, row, selection));
-    return sendPrepared(req, reply, { status: 200, body, etag: listingEtag(body), headers: { 'cache-control': PUBLIC_CACHE_CONTROL } });
+  libraryReadRoutes(app, {
+    library: IMAGE_LIBRARY,
+    noun: 'image',
+    get: (id) => getImage(media.db, id),
+    list: (q) => listImages(media.db, q),
+    downloadUrl: (_req, row) => mediaUrl(media.storage, row.fileKey),
+    notFound: () => Errors.imageNotFound(),
+    summaries: {
+      listing: 'Images (Wagtail API v2): filters id, title, width, height, tags; order; search; fields; limit/offset',
+      detail: 'An image: title, width, height, tags, download_url',
+    },
   });
 
   app.post('/api/v2/images/', {
@@ -130,10 +111,4 @@ export async function imageRoutes(app: FastifyInstance): Promise<void> {
       .redirect(url.startsWith('/') ? `${apiOrigin(req)}${url}` : url, 302);
   });
 
-  async function imageOf(req: FastifyRequest): Promise<ImageRow> {
-    const id = parsePythonInt((req.params as { id: string }).id);
-    const row = id === null ? undefined : await getImage(media.db, id);
-    if (!row) throw Errors.imageNotFound();
-    return row;
-  }
 }
