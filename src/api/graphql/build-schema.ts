@@ -11,7 +11,7 @@ import { revertPage } from '../../content/operations/revert-page.js';
 import { updatePage } from '../../content/operations/update-page.js';
 import type { PageRow } from '../../content/page-store.js';
 import { comparePair, loadRevisionPair } from '../../content/queries/compare-revisions.js';
-import { findPageByUrlPath, getVisiblePage, listPages } from '../../content/queries/list-pages.js';
+import { findPageBySlug, findPageByUrlPath, getVisiblePage, listPages } from '../../content/queries/list-pages.js';
 import { listRevisions } from '../../content/queries/list-revisions.js';
 import { Errors } from '../../errors.js';
 import type { PageMove, PagePublish, PageRevert } from '../../generated/schema-types.js';
@@ -114,19 +114,9 @@ export function buildGraphQLSchema(lectern: LecternServices): GraphQLSchema {
           const db = ctx.lectern.database.db;
           let row: PageRow | undefined;
           if (args.id !== undefined && args.id !== null) row = await getVisiblePage(db, args.id, v);
-          else if (args.path !== undefined && args.path !== null) {
-            const parts = args.path.split('/').filter(Boolean);
-            if (parts.length) row = await findPageByUrlPath(db, `/${parts.join('/')}/`, v);
-          } else if (args.slug !== undefined && args.slug !== null) {
-            // Slugs are unique among siblings: the slug under `parent` (or at the top level).
-            const parsed = await parseListingQuery({ slug: args.slug, child_of: args.parent === undefined || args.parent === null ? 'root' : String(args.parent), limit: '1' }, {
-              types: ctx.lectern.content.types, limitMax, version: v, findPage: (id) => getVisiblePage(db, id, v),
-            }).catch(() => null);
-            if (parsed) {
-              const { members: _members, ...whole } = parsed.query;
-              row = (await listPages(db, whole)).rows[0];
-            }
-          } else {
+          else if (args.path !== undefined && args.path !== null) row = await findPageByUrlPath(db, args.path, v);
+          else if (args.slug !== undefined && args.slug !== null) row = await findPageBySlug(db, args.parent ?? null, args.slug, v);
+          else {
             throw Errors.badQuery(['page needs id, slug or path']);
           }
           return row ? pageSource(row, v) : null;

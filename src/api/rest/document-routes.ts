@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Errors } from '../../errors.js';
 import { deleteDocument } from '../../media/documents/delete-document.js';
 import { DOCUMENT_FIELDS, getDocument, listDocuments, type DocumentRow } from '../../media/documents/document-store.js';
-import { createDocument, storeDocumentFile } from '../../media/documents/upload-document.js';
+import { createDocument, storeDocumentFile, type StoredDocumentFile } from '../../media/documents/upload-document.js';
 import { attachment } from './content-disposition.js';
 import { libraryReadRoutes } from './library-read-routes.js';
 import { readUploadForm } from './multipart-form.js';
@@ -70,14 +70,15 @@ export async function documentRoutes(app: FastifyInstance): Promise<void> {
     onRequest: async (req) => { await requirePermission(req, 'write:media'); },
   }, async (req, reply) => {
     const who = await requirePermission(req, 'write:media');
-    let stored: Awaited<ReturnType<typeof storeDocumentFile>> | null = null;
+    let stored: StoredDocumentFile | null = null;
     let form;
     try {
       form = await readUploadForm(req, { fields: ['title', 'tags'], fileBytes: config.media.maxDocumentBytes, what: 'a document' },
         async (part) => (stored = await storeDocumentFile(media, part.file, part.filename)));
     } catch (err) {
       // A form refused after its file was stored (an unknown field after the file) keeps nothing.
-      if (stored) await media.storage.delete((stored as { fileKey: string }).fileKey).catch(() => {});
+      const orphan = stored as StoredDocumentFile | null;
+      if (orphan) await media.storage.delete(orphan.fileKey).catch((e) => media.log(e, 'removing the file of a refused document upload failed'));
       throw err;
     }
     const row = await createDocument(media, { tokenId: who.tokenId }, form.file, form.fields);

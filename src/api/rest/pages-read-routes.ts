@@ -75,8 +75,7 @@ export async function pagesReadRoutes(app: FastifyInstance): Promise<void> {
       const types = parseTypes(q.type, content.types);
       let page;
       if (q.html_path !== undefined) {
-        const parts = q.html_path.split('/').filter(Boolean);
-        if (parts.length) page = await findPageByUrlPath(db, `/${parts.join('/')}/`, version);
+        page = await findPageByUrlPath(db, q.html_path, version);
       } else if (q.id !== undefined) {
         const id = parsePythonInt(q.id);
         if (id !== null) page = await getVisiblePage(db, id, version);

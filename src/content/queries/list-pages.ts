@@ -112,9 +112,26 @@ export async function getVisiblePage(db: Db, id: number, version: Version): Prom
   return row && ({ ...row, searchText: '' } as PageRow);
 }
 
-/** A page by its URL path ("/course/lesson-1/"). */
-export async function findPageByUrlPath(db: Db, urlPath: string, version: Version): Promise<PageRow | undefined> {
+/** A page by its URL path ("/course/lesson-1/"; slashes need not be doubled or present at the ends). */
+export async function findPageByUrlPath(db: Db, rawPath: string, version: Version): Promise<PageRow | undefined> {
+  const parts = rawPath.split('/').filter(Boolean);
+  if (!parts.length) return undefined;
+  const urlPath = `/${parts.join('/')}/`;
   const [row] = await db.select(columnsFor(version)).from(pages)
     .where(version === 'live' ? and(eq(pages.urlPath, urlPath), eq(pages.live, true)) : eq(pages.urlPath, urlPath)).limit(1);
+  return row && ({ ...row, searchText: '' } as PageRow);
+}
+
+/**
+ * A page by its slug under `parentId` (null: at the top level): slugs are unique among
+ * siblings. The live slug for `live`, the draft's for `draft`; the parent must be visible too.
+ */
+export async function findPageBySlug(db: Db, parentId: number | null, slug: string, version: Version): Promise<PageRow | undefined> {
+  if (parentId !== null && !(await getVisiblePage(db, parentId, version))) return undefined;
+  const where = and(
+    parentId === null ? isNull(pages.parentId) : eq(pages.parentId, parentId),
+    version === 'live' ? and(eq(pages.slug, slug), eq(pages.live, true)) : eq(pages.draftSlug, slug),
+  );
+  const [row] = await db.select(columnsFor(version)).from(pages).where(where).limit(1);
   return row && ({ ...row, searchText: '' } as PageRow);
 }

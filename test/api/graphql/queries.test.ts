@@ -79,6 +79,8 @@ describe.each(DRIVERS)('GraphQL queries and mutations (%s)', (driver) => {
     const bySlug = await gql(`query($slug: String!) { page(slug: $slug, parent: ${course.id}) { id } }`, { slug: '딥러닝-기초-1강-pytorch로-시작하기' }, null);
     const byPath = await gql(`{ page(path: "/deep-learning/딥러닝-기초-1강-pytorch로-시작하기/") { id } }`, {}, null);
     expect([bySlug.data.page?.id, byPath.data.page?.id]).toEqual([lesson.id, lesson.id]);
+    const topLevel = await gql('{ page(slug: "deep-learning") { id } unknownParent: page(slug: "deep-learning", parent: 99999) { id } }', {}, null);
+    expect(topLevel.data).toEqual({ page: { id: course.id }, unknownParent: null });
     // REST sees what GraphQL wrote.
     expect((await rest(null, 'GET', `/api/v2/pages/${lesson.id}/`)).json().intro).toBe('First');
   });
